@@ -1,0 +1,1 @@
+"""Explain a CNN image classifier: data, models, explanation methods and plots for report.ipynb."""
