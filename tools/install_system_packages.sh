@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Install the Debian packages the PDF export of report.ipynb needs (XeLaTeX, pandoc, CJK fonts,
+# poppler tools for checking PDFs). Idempotent: when everything is present it exits 0 at once
+# and prints nothing.
+#
+# Why these packages (Debian 12, all with --no-install-recommends, ~690 MB, ~1-2 min):
+#   texlive-xetex              xelatex, fontspec/unicode-math; pulls texlive-latex-extra
+#                              (adjustbox, tcolorbox, titling, enumitem, upquote) and
+#                              fonts-lmodern (Latin Modern Math) as hard dependencies
+#   texlive-fonts-recommended  eurosym.sty (loaded by nbconvert's LaTeX template)
+#   texlive-plain-generic      ulem.sty, soul.sty (loaded by nbconvert's LaTeX template)
+#   pandoc                     markdown cells -> LaTeX
+#   fonts-noto-cjk             Noto Serif/Sans/Sans Mono CJK TC: without them every Chinese
+#                              character silently vanishes from the PDF
+#   poppler-utils              pdftotext / pdfimages / pdfinfo / pdftoppm to check the PDF
+#
+# Usage: tools/install_system_packages.sh   (as root, or it prints the sudo command to run)
+set -euo pipefail
+
+PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-noto-cjk poppler-utils)
+COMMANDS=(xelatex pandoc pdftotext pdfimages pdfinfo fc-list)
+FONTS=("Noto Serif CJK TC" "Noto Sans CJK TC" "Noto Sans Mono CJK TC")
+
+missing=()
+for cmd in "${COMMANDS[@]}"; do
+    command -v "$cmd" >/dev/null 2>&1 || missing+=("command $cmd")
+done
+if command -v fc-list >/dev/null 2>&1; then
+    families="$(fc-list : family 2>/dev/null || true)"
+    for font in "${FONTS[@]}"; do
+        grep -qF "$font" <<<"$families" || missing+=("font \"$font\"")
+    done
+fi
+
+if [ "${#missing[@]}" -eq 0 ]; then
+    exit 0
+fi
+
+echo "PDF export prerequisites missing: $(IFS=,; echo "${missing[*]}" | sed 's/,/, /g')" >&2
+install_cmd="apt-get install -y --no-install-recommends ${PACKAGES[*]}"
+
+if [ "$(id -u)" -ne 0 ]; then
+    echo "Not running as root; install them with:" >&2
+    echo "  sudo apt-get update && sudo $install_cmd" >&2
+    echo "then clear matplotlib's font cache once: rm -rf ~/.cache/matplotlib" >&2
+    exit 1
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "apt-get not found: this script supports Debian/Ubuntu only. Needed packages: ${PACKAGES[*]}" >&2
+    exit 1
+fi
+
+echo "Installing: ${PACKAGES[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
+# Fonts installed after matplotlib first ran are invisible to its cached font list.
+rm -rf "${XDG_CACHE_HOME:-$HOME/.cache}/matplotlib" "${MPLCONFIGDIR:-/nonexistent}"/fontlist-*.json 2>/dev/null || true
+echo "Installed PDF export prerequisites." >&2
