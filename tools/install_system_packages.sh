@@ -21,25 +21,34 @@ PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc f
 COMMANDS=(xelatex pandoc pdftotext pdfimages pdfinfo fc-list)
 FONTS=("Noto Serif CJK TC" "Noto Sans CJK TC" "Noto Sans Mono CJK TC")
 
-missing=()
-for cmd in "${COMMANDS[@]}"; do
-    command -v "$cmd" >/dev/null 2>&1 || missing+=("command $cmd")
-done
-if command -v fc-list >/dev/null 2>&1; then
-    families="$(fc-list : family 2>/dev/null || true)"
-    for font in "${FONTS[@]}"; do
-        grep -qF "$font" <<<"$families" || missing+=("font \"$font\"")
+find_missing() {
+    missing=()
+    local cmd font families
+    for cmd in "${COMMANDS[@]}"; do
+        command -v "$cmd" >/dev/null 2>&1 || missing+=("command $cmd")
     done
-fi
+    if command -v fc-list >/dev/null 2>&1; then
+        families="$(fc-list : family 2>/dev/null || true)"
+        for font in "${FONTS[@]}"; do
+            grep -qF "$font" <<<"$families" || missing+=("font \"$font\"")
+        done
+    fi
+    summary=""
+    if [ "${#missing[@]}" -gt 0 ]; then
+        summary="${missing[0]}"
+        for item in "${missing[@]:1}"; do summary+=", $item"; done
+    fi
+}
 
+find_missing
 if [ "${#missing[@]}" -eq 0 ]; then
     exit 0
 fi
 
-echo "PDF export prerequisites missing: $(IFS=,; echo "${missing[*]}" | sed 's/,/, /g')" >&2
+echo "PDF export prerequisites missing: $summary" >&2
 install_cmd="apt-get install -y --no-install-recommends ${PACKAGES[*]}"
 
-if [ "$(id -u)" -ne 0 ]; then
+if [ "${EUID:-$(id -u)}" -ne 0 ]; then
     echo "Not running as root; install them with:" >&2
     echo "  sudo apt-get update && sudo $install_cmd" >&2
     echo "then clear matplotlib's font cache once: rm -rf ~/.cache/matplotlib" >&2
@@ -51,11 +60,16 @@ if ! command -v apt-get >/dev/null 2>&1; then
     exit 1
 fi
 
-echo "Installing: ${PACKAGES[*]}" >&2
+echo "Installing (about 700 MB, 1-2 min): ${PACKAGES[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" >/dev/null
 # Fonts installed after matplotlib first ran are invisible to its cached font list.
 rm -rf "${XDG_CACHE_HOME:-$HOME/.cache}/matplotlib" "${MPLCONFIGDIR:-/nonexistent}"/fontlist-*.json 2>/dev/null || true
+hash -r
+find_missing
+if [ "${#missing[@]}" -gt 0 ]; then
+    echo "Still missing after installing: $summary" >&2
+    exit 1
+fi
 echo "Installed PDF export prerequisites." >&2
