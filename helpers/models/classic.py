@@ -11,6 +11,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from helpers.data.images import CHANNEL_ORDERS, apply_channel_order
+
 CLASSIC_CHANNELS = (64, 128, 256, 512, 512)
 CLASSIC_INPUT_SIZE = 128
 
@@ -31,12 +33,16 @@ class Food11CNN(nn.Module):
     """The HW3 CNN. Input: a batch of images in [0, 1], shape (N, 3, 128, 128). Output: logits.
 
     ``dropout > 0`` builds the common variant with a Dropout after every block (its checkpoint
-    keys differ: ``cnn.5`` is the second conv instead of ``cnn.4``).
+    keys differ: ``cnn.5`` is the second conv instead of ``cnn.4``). ``channel_order="bgr"`` is for
+    weights trained on OpenCV images: the input stays RGB and is flipped inside, so attributions
+    come back in RGB order.
     """
 
     def __init__(self, num_classes: int = 11, dropout: float = 0.0,
-                 input_size: int = CLASSIC_INPUT_SIZE) -> None:
+                 input_size: int = CLASSIC_INPUT_SIZE, channel_order: str = "rgb") -> None:
         super().__init__()
+        if channel_order not in CHANNEL_ORDERS:
+            raise ValueError(f"channel_order must be one of {CHANNEL_ORDERS}, got {channel_order!r}")
         if num_classes < 2:
             raise ValueError(f"num_classes must be at least 2, got {num_classes}")
         if input_size % 32 != 0:
@@ -57,7 +63,8 @@ class Food11CNN(nn.Module):
         )
         self.num_classes = num_classes
         self.input_size = input_size
+        self.channel_order = channel_order
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        features = self.cnn(x)
+        features = self.cnn(apply_channel_order(x, self.channel_order))
         return self.fc(features.flatten(1))

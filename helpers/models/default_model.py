@@ -72,7 +72,10 @@ def load_default_model(device: torch.device | str | None = None,
     """The default food classifier, in eval mode, on ``device`` (default: CPU)."""
     head = read_state_dict(head_path)
     if set(head) != {"weight", "bias"} or head["weight"].shape[1] != FEATURE_DIM:
-        raise CheckpointError(f"{head_path} is not a Linear({FEATURE_DIM}, K) state_dict: {list(head)}")
+        keys = ", ".join(list(head)[:6]) + (" ..." if len(head) > 6 else "")
+        raise CheckpointError(f"{head_path} is not a head for the default model (a Linear({FEATURE_DIM}, K) "
+                              f"state_dict with keys weight, bias); it has keys {keys}. For a checkpoint "
+                              "of the classic Food-11 CNN, set the architecture to 'classic'.")
     model = build_efficientnet_lite0(num_classes=head["weight"].shape[0])
     model._fc.load_state_dict(head)
     return model.eval().to(device or "cpu")

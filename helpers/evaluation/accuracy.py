@@ -1,0 +1,46 @@
+"""Print a model's accuracy (overall and per class) on a split.
+
+    python -m helpers.evaluation.accuracy [--data default] [--arch default] [--checkpoint PATH]
+                                          [--split evaluation] [--channel-order rgb] [--device auto]
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from helpers.data.default_dataset import resolve_data_dir
+from helpers.data.food11 import SPLITS, Food11Split
+from helpers.evaluation.confusion import confusion_report
+from helpers.evaluation.predictions import predict_split
+from helpers.models.registry import ARCHITECTURES, load_model
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Accuracy of a model on a Food-11-layout split.")
+    parser.add_argument("--data", default="default", help='data folder, or "default" for the demo data')
+    parser.add_argument("--arch", default="default", choices=ARCHITECTURES)
+    parser.add_argument("--checkpoint", default=None)
+    parser.add_argument("--split", default="evaluation", choices=SPLITS)
+    parser.add_argument("--channel-order", default="rgb", choices=("rgb", "bgr"))
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-size", type=int, default=32)
+    args = parser.parse_args(argv)
+    try:
+        loaded = load_model(args.arch, args.checkpoint, args.channel_order, device=args.device)
+        split = Food11Split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode)
+        predictions = predict_split(loaded.model, split, args.batch_size, progress=sys.stderr.isatty())
+    except (OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    names = loaded.class_names or split.class_names
+    report = confusion_report(predictions.labels.numpy(), predictions.predicted.numpy(), names)
+    print(f"{args.arch} model on {split.root.name}/{args.split}: accuracy {report.accuracy:.4f} "
+          f"({int(report.counts.trace())}/{int(report.counts.sum())} images"
+          f"{f', {len(predictions.skipped)} unreadable skipped' if predictions.skipped else ''})")
+    for name, accuracy, support in report.ranked_classes():
+        print(f"  {name:<20} {accuracy:.3f}  (n={support})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Batched inference of a classifier over a split."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from helpers.data.food11 import Food11Split
+
+
+@dataclass
+class Predictions:
+    """Labels, predicted classes and softmax probabilities of the images that could be read."""
+
+    indices: list[int]
+    labels: torch.Tensor
+    predicted: torch.Tensor
+    probabilities: torch.Tensor
+    skipped: dict[Path, str]
+
+    @property
+    def accuracy(self) -> float:
+        return float((self.labels == self.predicted).float().mean()) if len(self.labels) else float("nan")
+
+
+def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
+                  indices: Sequence[int] | None = None, progress: bool | None = None) -> Predictions:
+    """Run ``model`` over the split (or some of its images) in batches, under inference mode.
+
+    The model's train/eval mode is left as it was; predictions are made in eval mode.
+    """
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    kept, labels, probabilities = [], [], []
+    total = -(-(len(split) if indices is None else len(indices)) // batch_size)
+    try:
+        with torch.inference_mode():
+            for images, batch_labels, batch_indices in tqdm(split.batches(batch_size, indices), total=total,
+                                                            desc=f"predict {split.split}", disable=not progress):
+                logits = model(images.to(device))
+                if not torch.isfinite(logits).all():
+                    raise ValueError("The model produced NaN or infinite logits: check the checkpoint and "
+                                     "the input scaling (images are given in [0, 1]).")
+                probabilities.append(logits.float().softmax(1).cpu())
+                labels.append(batch_labels)
+                kept += batch_indices
+    finally:
+        model.train(was_training)
+    if not kept:
+        raise ValueError(f"No image of the {split.split} split could be read ({len(split.skipped)} unreadable).")
+    probs = torch.cat(probabilities)
+    return Predictions(kept, torch.cat(labels), probs.argmax(1), probs, dict(split.skipped))
