@@ -146,6 +146,9 @@ class LimeExplainer:
 
     def _explain_one(self, image: np.ndarray, predict: Callable[[np.ndarray], np.ndarray]) -> LimeResult:
         explainer = _VectorisedLimeImageExplainer(kernel_width=self.kernel_width, random_state=self.random_state)
+        # lime's explain_instance draws a segmentation seed first; consume it too so that the
+        # perturbation samples (and so the weights) equal lime's for the same random_state.
+        explainer.random_state.randint(0, high=1000)
         segments = self.segment(image)
         if self.hide_color is None:
             # lime's default: each switched-off superpixel takes its own mean colour (vectorised).

@@ -62,6 +62,8 @@ class SmoothGrad(Explainer):
 
     def attribute(self, inputs: Tensor, target: TargetType = None, noise: Tensor | None = None) -> Tensor:
         check_inputs(inputs)
+        if target is None and getattr(self.explainer, "objective", "score") == "cross_entropy":
+            raise ValueError("objective='cross_entropy' needs the true labels as target (got None)")
         n, per = inputs.shape[0], self.n_samples
         if noise is not None:
             if tuple(noise.shape) != (n, per) + tuple(inputs.shape[1:]):
@@ -73,33 +75,41 @@ class SmoothGrad(Explainer):
         # Per-image absolute standard deviation: sigma times that image's value range.
         flat = x.reshape(n, -1)
         stdev = (self.sigma * (flat.amax(1) - flat.amin(1))).reshape(n, 1, 1, 1)
-        total = n * per
         with self._call_context():
             resolved = self.explainer._resolve(x, target)
             sum_, sum_sq = None, None
-            bar = tqdm.tqdm(total=total, desc="SmoothGrad", unit="img", disable=not progress_enabled(self.progress))
+            bar = tqdm.tqdm(total=n * per, desc="SmoothGrad", unit="img", disable=not progress_enabled(self.progress))
             try:
-                # Flat index k over (image, sample) pairs, image-major like Captum's repeat_interleave.
-                for start in range(0, total, self.batch_size):
-                    idx = torch.arange(start, min(start + self.batch_size, total), device=x.device)
-                    img, smp = idx // per, idx % per
-                    base = x[img]
-                    if noise is not None:
-                        eps = noise[img.cpu(), smp.cpu()].to(device=x.device, dtype=x.dtype)
-                    else:
-                        eps = torch.randn(base.shape, generator=generator, device=x.device, dtype=x.dtype)
-                        eps = eps * stdev[img]
-                    noisy = base + eps
-                    if self.channels_last:
-                        noisy = noisy.contiguous(memory_format=torch.channels_last)
-                    attr = self.explainer._attribute_batch(noisy, resolved[img]).detach()
-                    if sum_ is None:
-                        sum_ = attr.new_zeros((n,) + tuple(attr.shape[1:]))
-                        sum_sq = torch.zeros_like(sum_) if self.variant != "mean" else None
-                    sum_.index_add_(0, img, attr)
-                    if sum_sq is not None:
-                        sum_sq.index_add_(0, img, attr * attr)
-                    bar.update(len(idx))
+                # Blocks of `block` samples x `img_chunk` images: at most batch_size noisy images per
+                # pass whatever n and N are. The noise of sample s is the s-th draw of the private
+                # generator for every image, so an image's map does not depend on the rest of the batch.
+                block = max(1, min(per, self.batch_size // n))
+                img_chunk = max(1, self.batch_size // block)
+                shape = tuple(x.shape[1:])
+                for s0 in range(0, per, block):
+                    s1 = min(s0 + block, per)
+                    if noise is None:
+                        z = torch.stack([torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
+                                         for _ in range(s0, s1)])
+                    for i0 in range(0, n, img_chunk):
+                        i1 = min(i0 + img_chunk, n)
+                        if noise is None:
+                            eps = z.unsqueeze(0) * stdev[i0:i1].unsqueeze(1)
+                        else:
+                            eps = noise[i0:i1, s0:s1].to(device=x.device, dtype=x.dtype)
+                        noisy = (x[i0:i1].unsqueeze(1) + eps).reshape((-1,) + shape)
+                        if self.channels_last:
+                            noisy = noisy.contiguous(memory_format=torch.channels_last)
+                        attr = self.explainer._attribute_batch(
+                            noisy, resolved[i0:i1].repeat_interleave(s1 - s0)).detach()
+                        attr = attr.reshape((i1 - i0, s1 - s0) + tuple(attr.shape[1:]))
+                        if sum_ is None:
+                            sum_ = attr.new_zeros((n,) + tuple(attr.shape[2:]))
+                            sum_sq = torch.zeros_like(sum_) if self.variant != "mean" else None
+                        sum_[i0:i1] += attr.sum(1)
+                        if sum_sq is not None:
+                            sum_sq[i0:i1] += (attr * attr).sum(1)
+                        bar.update((i1 - i0) * (s1 - s0))
             finally:
                 bar.close()
         mean = sum_ / per
