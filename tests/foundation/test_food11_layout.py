@@ -1,0 +1,99 @@
+"""The Food-11 layout: parsing, class names, bad folders, unreadable files."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from foundation_fixtures import write_image
+from helpers.data.food11 import (FOOD11_CLASS_NAMES, DataLayoutError, Food11Split, load_splits,
+                                 parse_file_name)
+
+
+def test_parse_file_name():
+    assert parse_file_name(Path("3_101.jpg")) == (3, 101)
+    assert parse_file_name(Path("10_0.JPEG")) == (10, 0)
+    assert parse_file_name(Path("3_101.txt")) is None
+    assert parse_file_name(Path("cat_1.jpg")) is None
+    assert parse_file_name(Path("0001.jpg")) is None
+
+
+def test_splits_load_with_labels_and_counts(food11_dir):
+    splits = load_splits(food11_dir, image_size=16)
+    assert set(splits) == {"training", "validation", "evaluation"}
+    train = splits["training"]
+    assert len(train) == 8 and train.num_classes == 2
+    assert train.class_counts() == {0: 4, 1: 4}
+    assert train.class_names == ["class 0", "class 1"]
+    images, labels, kept = train.load_many(range(len(train)))
+    assert images.shape == (8, 3, 16, 16) and kept == list(range(8))
+    red = images[labels == 0]
+    assert (red[:, 0].mean() > red[:, 2].mean()).item()  # label 0 is the reddish class
+    assert train.records[train.index_of("1_2")].label == 1
+
+
+def test_bgr_split_flips_channels(food11_dir):
+    rgb = Food11Split(food11_dir, "training", 16)
+    bgr = Food11Split(food11_dir, "training", 16, channel_order="bgr")
+    assert torch.equal(bgr.load(0), rgb.load(0).flip(0))
+
+
+def test_class_names_from_json_food11_and_language(food11_dir):
+    (food11_dir / "classes.json").write_text(json.dumps({"names": ["Red", "Blue"], "names_zh-TW": ["紅", "藍"]}))
+    assert Food11Split(food11_dir, "training", 16).class_names == ["Red", "Blue"]
+    assert Food11Split(food11_dir, "training", 16, language="zh-TW").class_names == ["紅", "藍"]
+    (food11_dir / "classes.json").unlink()
+    write_image(food11_dir / "training" / "10_0.jpg", (0, 200, 0))
+    assert Food11Split(food11_dir, "training", 16).class_names == list(FOOD11_CLASS_NAMES)
+
+
+def test_missing_folder_shows_layout_and_default(tmp_path):
+    with pytest.raises(DataLayoutError) as error:
+        Food11Split(tmp_path / "nowhere", "training", 16)
+    message = str(error.value)
+    assert "does not exist" in message and "training/<label>_<n>.jpg" in message and 'data_dir="default"' in message
+
+
+def test_missing_split_folder_is_named(food11_dir):
+    import shutil
+    shutil.rmtree(food11_dir / "validation")
+    with pytest.raises(DataLayoutError, match="lacks the split folder\\(s\\) validation"):
+        Food11Split(food11_dir, "training", 16)
+
+
+def test_empty_split_is_an_error(food11_dir):
+    for path in (food11_dir / "evaluation").iterdir():
+        path.unlink()
+    (food11_dir / "evaluation" / "notes.txt").write_text("x")
+    with pytest.raises(DataLayoutError, match="holds no images"), pytest.warns(UserWarning, match="notes.txt"):
+        Food11Split(food11_dir, "evaluation", 16)
+
+
+def test_unparsed_names_are_reported_with_count_and_examples(food11_dir):
+    write_image(food11_dir / "training" / "IMG_0001.jpg", (1, 2, 3))
+    write_image(food11_dir / "training" / "bread.png", (1, 2, 3))
+    with pytest.warns(UserWarning, match=r"2 file\(s\).*IMG_0001.jpg"):
+        split = Food11Split(food11_dir, "training", 16)
+    assert sorted(p.name for p in split.unparsed) == ["IMG_0001.jpg", "bread.png"]
+    assert len(split) == 8
+
+
+def test_corrupt_images_are_skipped_with_a_warning_and_counted(food11_dir):
+    (food11_dir / "training" / "0_1.jpg").write_bytes(b"\xff\xd8\xff broken")
+    split = Food11Split(food11_dir, "training", 16)
+    with pytest.warns(UserWarning, match="0_1.jpg"):
+        batches = list(split.batches(batch_size=3))
+    assert sum(len(kept) for _, _, kept in batches) == 7
+    assert [p.name for p in split.skipped] == ["0_1.jpg"]
+
+
+def test_bad_arguments(food11_dir):
+    with pytest.raises(ValueError, match="split must be one of"):
+        Food11Split(food11_dir, "testing", 16)
+    split = Food11Split(food11_dir, "training", 16)
+    with pytest.raises(IndexError, match="0..7"):
+        split.load(8)
+    with pytest.raises(KeyError, match="e.g. 0_0"):
+        split.index_of("9_9")
