@@ -40,8 +40,12 @@ class Interval:
 
 
 def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, method: str = "t",
-            n_boot: int = 2000, seed: int = 0) -> Interval:
-    """Mean of ``values`` with a ``confidence`` interval ("t" or seeded "bootstrap")."""
+            n_boot: int = 2000, seed: int = 0, bounds: tuple[float, float] | None = None) -> Interval:
+    """Mean of ``values`` with a ``confidence`` interval ("t" or seeded "bootstrap").
+
+    ``bounds``: the quantity's natural range (areas (0, 1), correlations (-1, 1)); a t-interval
+    on few images can reach past it, so its ends are clipped to it.
+    """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if not 0 < confidence < 1:
@@ -57,8 +61,11 @@ def mean_ci(values: Sequence[float] | np.ndarray, confidence: float = 0.95, meth
         return Interval(mean, math.nan, math.nan, 1, dropped, confidence)
     if method == "t":
         half = float(stats.t.ppf(0.5 + confidence / 2, df=n - 1) * finite.std(ddof=1) / math.sqrt(n))
-        return Interval(mean, mean - half, mean + half, n, dropped, confidence)
-    rng = np.random.default_rng(seed)
-    means = finite[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
-    low, high = np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2])
-    return Interval(mean, float(low), float(high), n, dropped, confidence)
+        low, high = mean - half, mean + half
+    else:
+        rng = np.random.default_rng(seed)
+        means = finite[rng.integers(0, n, size=(n_boot, n))].mean(axis=1)
+        low, high = (float(q) for q in np.quantile(means, [0.5 - confidence / 2, 0.5 + confidence / 2]))
+    if bounds is not None:
+        low, high = max(low, bounds[0]), min(high, bounds[1])
+    return Interval(mean, low, high, n, dropped, confidence)
