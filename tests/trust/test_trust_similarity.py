@@ -1,0 +1,55 @@
+"""Spearman and SSIM on maps with known answers."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from helpers.trust import spearman, ssim
+
+
+@pytest.fixture
+def maps() -> torch.Tensor:
+    g = torch.Generator().manual_seed(0)
+    smooth = torch.nn.functional.avg_pool2d(torch.rand(3, 1, 36, 36, generator=g), 5, 1)  # spatial structure
+    return smooth
+
+
+def test_identical_maps_give_one(maps):
+    assert torch.allclose(spearman(maps, maps.clone()), torch.ones(3, dtype=torch.float64))
+    assert torch.allclose(ssim(maps, maps.clone()), torch.ones(3, dtype=torch.float64))
+    three = maps.expand(3, 3, 32, 32)  # channels are reduced as |map| summed
+    assert torch.allclose(spearman(three, maps), torch.ones(3, dtype=torch.float64))
+
+
+def test_negation_and_shuffle_give_low_values(maps):
+    neg = -maps
+    assert torch.allclose(spearman(maps, neg, absolute=False), -torch.ones(3, dtype=torch.float64))
+    assert (ssim(maps, neg, absolute=False) < 0.0).all()
+    # |map| is what Adebayo compare: a sign flip alone does not change it
+    assert torch.allclose(spearman(maps, neg), torch.ones(3, dtype=torch.float64))
+    perm = torch.randperm(32 * 32, generator=torch.Generator().manual_seed(1))
+    shuffled = maps.reshape(3, 1, -1)[:, :, perm].reshape(maps.shape)
+    assert (spearman(maps, shuffled).abs() < 0.15).all()
+    assert (ssim(maps, shuffled).abs() < 0.15).all()
+
+
+def test_monotone_transform_keeps_rank_correlation(maps):
+    assert torch.allclose(spearman(maps, maps ** 3 + 2), torch.ones(3, dtype=torch.float64))
+
+
+def test_constant_map_gives_nan_spearman_not_a_number_made_up():
+    a = torch.rand(1, 1, 8, 8)
+    rho = spearman(a, torch.zeros(1, 1, 8, 8))
+    assert math.isnan(rho.item())
+    assert ssim(torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8)).item() == pytest.approx(1.0)
+
+
+def test_small_maps_and_shape_errors():
+    a = torch.rand(2, 1, 5, 5)
+    assert ssim(a, a).shape == (2,)
+    with pytest.raises(ValueError):
+        spearman(a, torch.rand(2, 1, 6, 6))
+    with pytest.raises(ValueError, match="too small"):
+        ssim(torch.rand(1, 1, 2, 2), torch.rand(1, 1, 2, 2))
