@@ -75,8 +75,8 @@ def lime_stability(model: nn.Module, images: Tensor, target: TargetType = None, 
     """
     check_inputs(images)
     seeds = [int(s) for s in seeds]
-    if len(seeds) < 2 or len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must hold at least two distinct seeds, got {seeds}")
+    if len(seeds) < 2:  # repeated seeds are allowed: they must agree (a reproducibility check)
+        raise ValueError(f"seeds must hold at least two seeds, got {seeds}")
     if top_k < 1:
         raise ValueError(f"top_k must be >= 1, got {top_k}")
     if "random_state" in lime_kwargs:

@@ -1,0 +1,50 @@
+"""LIME stability: Jaccard of the top-k superpixels under several seeds."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from helpers.trust import jaccard, lime_stability, top_superpixels
+from trust_testutils import make_small, small_images
+
+
+def test_jaccard_and_top_superpixels():
+    assert jaccard([1, 2, 3], [3, 2, 1]) == 1.0
+    assert jaccard([1, 2], [3, 4]) == 0.0
+    assert jaccard([1, 2, 3], [2, 3, 4]) == pytest.approx(0.5)
+    assert jaccard([], []) == 1.0
+    assert top_superpixels(np.array([0.1, 0.5, -1.0, 0.5]), 2).tolist() == [1, 3]
+
+
+def test_identical_seeds_give_jaccard_one():
+    model, x = make_small(), small_images(2)
+    res = lime_stability(model, x, seeds=(3, 3), top_k=3, num_samples=40, n_segments=12)
+    assert res.jaccard.shape == (2, 1) and res.score.shape == (2, 2)
+    assert (res.jaccard == 1).all()
+    np.testing.assert_array_equal(res.score[:, 0], res.score[:, 1])
+
+
+def test_different_seeds_jaccard_in_range_and_reproducible():
+    model, x = make_small(), small_images(2)
+    first = lime_stability(model, x, seeds=(0, 1, 2), top_k=3, num_samples=30, n_segments=12)
+    assert first.jaccard.shape == (2, 3) and first.pairs == [(0, 1), (0, 2), (1, 2)]
+    assert ((first.jaccard >= 0) & (first.jaccard <= 1)).all()
+    assert ((first.score <= 1) & np.isfinite(first.score)).all()
+    again = lime_stability(model, x, seeds=(0, 1, 2), top_k=3, num_samples=30, n_segments=12)
+    np.testing.assert_array_equal(again.top, first.top)
+    np.testing.assert_array_equal(again.score, first.score)
+
+
+def test_k_above_superpixel_count_takes_all_and_bad_args():
+    model, x = make_small(), small_images(1)
+    with pytest.raises(ValueError, match="at least two"):
+        lime_stability(model, x, seeds=(1,))
+    res = lime_stability(model, x, seeds=(0, 1), top_k=100, num_samples=30, n_segments=8)
+    assert (res.jaccard == 1).all() and res.mean_jaccard.shape == (1,)
+    assert (res.top[0, 0] >= 0).sum() == res.n_segments[0]
+
+
+def test_given_target_is_used():
+    model, x = make_small(), small_images(2)
+    res = lime_stability(model, x, target=[1, 2], seeds=(0, 1), top_k=2, num_samples=30, n_segments=8)
+    assert res.target.tolist() == [1, 2]

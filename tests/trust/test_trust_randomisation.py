@@ -1,0 +1,116 @@
+"""Cascading randomisation: changes the copy at every step, never the user's model."""
+from __future__ import annotations
+
+import io
+
+import pytest
+import torch
+
+from helpers.explain import GradCAM, GuidedBackprop, Saliency, SmoothGrad
+from helpers.trust import (cascade_layers, cascading_randomisation, checkpoint_steps, factory_from,
+                           parameter_layers, randomised_copies, rebind)
+from trust_testutils import make_small, small_images
+
+
+def state_bytes(model: torch.nn.Module) -> dict[str, bytes]:
+    out = {}
+    for name, tensor in model.state_dict().items():
+        buffer = io.BytesIO()
+        torch.save(tensor.detach().clone(), buffer)
+        out[name] = buffer.getvalue()
+    return out
+
+
+def test_layers_discovered_top_down_and_batchnorm_modes():
+    model = make_small()
+    assert [n for n, _ in parameter_layers(model)] == ["conv1", "bn1", "conv2", "fc"]
+    assert cascade_layers(model) == ["fc", "conv2", "conv1"]
+    assert cascade_layers(model, batchnorm="reset") == ["fc", "conv2", "bn1", "conv1"]
+    with pytest.raises(ValueError, match="batchnorm"):
+        cascade_layers(model, batchnorm="drop")
+
+
+@pytest.mark.parametrize("batchnorm", ["skip", "reset"])
+def test_every_step_changes_the_copy_and_never_the_original(batchnorm):
+    model = make_small()
+    before = state_bytes(model)
+    flags = [p.requires_grad for p in model.parameters()]
+    previous = {k: v.clone() for k, v in model.state_dict().items()}
+    seen = []
+    for position, name, copy in randomised_copies(model, batchnorm=batchnorm, seed=0):
+        assert copy is not model
+        now = copy.state_dict()
+        changed = {k.rsplit(".", 1)[0] for k in now if not torch.equal(now[k], previous[k])}
+        assert changed == {name}, (position, name, changed)  # exactly this layer changed at this step
+        previous = {k: v.clone() for k, v in now.items()}
+        seen.append(name)
+    assert seen == cascade_layers(model, batchnorm)
+    assert state_bytes(model) == before
+    assert [p.requires_grad for p in model.parameters()] == flags
+
+
+def test_reinitialisation_is_seeded_and_leaves_global_rng_alone():
+    model = make_small()
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    first = [c.state_dict()["fc.weight"].clone() for _, _, c in randomised_copies(model, seed=7)][-1]
+    assert torch.equal(torch.rand(3), expected)
+    second = [c.state_dict()["fc.weight"].clone() for _, _, c in randomised_copies(model, seed=7)][-1]
+    third = [c.state_dict()["fc.weight"].clone() for _, _, c in randomised_copies(model, seed=8)][-1]
+    assert torch.equal(first, second) and not torch.equal(first, third)
+
+
+def test_gradient_similarity_drops_and_original_untouched():
+    model, x = make_small(), small_images(4)
+    before = state_bytes(model)
+    result = cascading_randomisation(model, x, lambda m: Saliency(m), keep_maps=True)
+    assert result.layers == ["original", "fc", "conv2", "conv1"]
+    assert result.n_randomised == [0, 1, 2, 3]
+    assert result.spearman.shape == result.ssim.shape == (4, 4)
+    assert torch.all(result.spearman[0] == 1) and torch.all(result.ssim[0] == 1)
+    rho, sim = result.final()
+    assert rho.mean() < 0.5 and sim.mean() < 0.5
+    assert len(result.rows()) == 4 * 4 and set(result.rows()[0]) == {"step", "layer", "n_randomised", "image",
+                                                                      "spearman", "ssim"}
+    assert state_bytes(model) == before
+    # the original map is recomputed on the user's model: it must equal a fresh one
+    torch.testing.assert_close(result.maps[0], Saliency(model).attribute(x, result.target))
+
+
+def test_checkpoint_selection():
+    cascade = ["fc", "b.2.c", "b.2.a", "b.1.c", "b.1.a", "stem"]
+    assert checkpoint_steps(cascade) == [0, 1, 2, 3, 4, 5]
+    assert checkpoint_steps(cascade, layers=["stem", "fc"]) == [0, 5]
+    assert checkpoint_steps(cascade, group_depth=2) == [0, 2, 4, 5]
+    assert checkpoint_steps(cascade, max_steps=1) == [5]
+    assert checkpoint_steps(cascade, max_steps=3) == [0, 2, 5]
+    with pytest.raises(ValueError, match="not in the cascade"):
+        checkpoint_steps(cascade, layers=["nope"])
+
+
+def test_max_steps_one_measures_full_randomisation_only():
+    model, x = make_small(), small_images(2)
+    result = cascading_randomisation(model, x, lambda m: Saliency(m), max_steps=1)
+    assert result.layers == ["original", "conv1"] and result.n_randomised == [0, 3]
+
+
+def test_rebind_points_explainers_at_the_copy():
+    model = make_small()
+    copy = make_small(seed=5)
+    cam = rebind(GradCAM(model, "conv2"), model, copy)
+    assert cam.model is copy and cam.layer is copy.conv2
+    sg = rebind(SmoothGrad(GuidedBackprop(model), n_samples=2), model, copy)
+    assert sg.model is copy and sg.explainer.model is copy
+    with pytest.raises(TypeError, match="factory"):
+        rebind(lambda x, t: x, model, copy)
+    x = small_images(2)
+    factory = factory_from(GradCAM(model, "conv2"), model)
+    torch.testing.assert_close(factory(copy).attribute(x, 0), GradCAM(copy, "conv2").attribute(x, 0))
+
+
+def test_classic_model_cascade_reaches_first_conv():
+    from helpers.models.classic import Food11CNN
+
+    cascade = cascade_layers(Food11CNN())
+    assert cascade[0] == "fc.4" and cascade[-1] == "cnn.0" and len(cascade) == 8
