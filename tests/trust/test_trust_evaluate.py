@@ -1,0 +1,69 @@
+"""evaluate_methods: the report's table on a region-only model and on a small CNN; timing."""
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+import torch
+
+from helpers.explain import GradCAM, GuidedBackprop, Saliency
+from helpers.trust import CENTRE_PRIOR, RANDOM, evaluate_methods, time_per_image, timed
+from trust_testutils import RegionModel, make_small, quadrant_map, region_images, small_images
+
+
+def test_region_model_table_ranks_the_right_map_first():
+    model, x = RegionModel(), region_images(5)
+    methods = {"right": lambda inputs, target: quadrant_map(inputs.shape[0], inputs.shape[-1], "top_left"),
+               "wrong": lambda inputs, target: quadrant_map(inputs.shape[0], inputs.shape[-1], "bottom_right")}
+    ev = evaluate_methods(model, x, None, methods, n_steps=10, randomisation=False)
+    assert [r.method for r in ev.rows] == ["right", "wrong", RANDOM, CENTRE_PRIOR]
+    right, wrong, rand = ev.row("right"), ev.row("wrong"), ev.row(RANDOM)
+    assert right.deletion.mean < rand.deletion.mean < wrong.deletion.mean
+    assert right.insertion.mean > rand.insertion.mean > wrong.insertion.mean
+    assert right.kind == "method" and rand.kind == "baseline"
+    assert math.isnan(right.spearman.mean) and right.n_randomised == 0
+    assert ev.curves["right"].deletion.shape == (5, 11)
+
+
+def test_small_cnn_with_explainers_and_randomisation():
+    model, x = make_small(), small_images(4)
+    flags = [p.requires_grad for p in model.parameters()]
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    methods = {"saliency": Saliency(model), "guided": GuidedBackprop(model), "gradcam": GradCAM(model, "conv2"),
+               "plain function": lambda inputs, target: Saliency(model).attribute(inputs, target)}
+    ev = evaluate_methods(model, x, 1, methods, n_steps=6, batch_size=8)
+    rec = ev.records()
+    assert len(rec) == 6 and {"deletion_mean", "insertion_low", "spearman_high", "ssim_mean", "seconds_per_image",
+                              "n_images", "n_randomised"} <= set(rec[0])
+    assert (ev.target == 1).all()
+    sal = ev.row("saliency")
+    assert sal.n_randomised == 3 and sal.spearman.n == 4 and sal.spearman.mean < 0.5
+    assert 0 <= sal.deletion.mean <= 1 and sal.seconds_per_image > 0
+    assert math.isnan(ev.row("plain function").spearman.mean)  # no factory: not randomised, not faked
+    # model-free baselines are unchanged by randomisation: similarity exactly 1
+    assert ev.row(RANDOM).spearman.mean == 1.0 and ev.row(CENTRE_PRIOR).ssim.mean == 1.0
+    # the plain function and Saliency give the same maps, so the same curves
+    torch.testing.assert_close(ev.curves["plain function"].deletion, ev.curves["saliency"].deletion)
+    assert [p.requires_grad for p in model.parameters()] == flags
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    # a factory makes a plain function randomisable
+    ev2 = evaluate_methods(model, x[:2], None, {"f": lambda i, t: Saliency(model).attribute(i, t)},
+                           factories={"f": lambda m: Saliency(m)}, n_steps=4, baselines=False)
+    assert ev2.row("f").spearman.n == 2 and len(ev2.rows) == 1
+
+
+def test_reserved_names_and_empty_methods():
+    model, x = make_small(), small_images(1)
+    with pytest.raises(ValueError, match="reserved"):
+        evaluate_methods(model, x, None, {RANDOM: Saliency(model)})
+    with pytest.raises(ValueError, match="at least one"):
+        evaluate_methods(model, x, None, {})
+
+
+def test_time_per_image():
+    x = torch.zeros(4, 3, 2, 2)
+    seconds = time_per_image(lambda inputs: time.sleep(0.04), x, repeats=2, warmup=True)
+    assert 0.009 <= seconds < 0.05  # 0.04 s per call / 4 images
+    result, per_image = timed(lambda inputs: inputs.sum(), x)
+    assert result == 0 and per_image >= 0
