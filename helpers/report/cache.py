@@ -1,0 +1,135 @@
+"""On-disk cache of the report's expensive results (attributions, LIME, activation
+maximisation, predictions) under ``.cache/results/``.
+
+A result's key is a SHA-256 over: what was computed (``kind``), the model's weights
+(:func:`model_fingerprint`), the images (:func:`tensor_fingerprint` of the input batch, or
+:func:`files_fingerprint` of a split's files), the method's parameters, and the source code of
+the explanation methods (:func:`code_fingerprint`). Change any of them and the key changes, so
+a stale result is never read; nothing is ever invalidated by hand. Values are nested dicts /
+lists of tensors, numbers and strings, stored with ``torch.save`` and read back with
+``weights_only=True`` (no pickled code), written atomically (temporary file + rename).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache" / "results"
+CACHE_FORMAT = 1  # bump when what is stored changes shape
+# Source files whose changes change results: the methods, the model wrappers, the report's
+# computations (helpers/report/compute.py). Narrative and plotting (sections.py, plots.py, texts)
+# are not in it, so editing them keeps the cache warm.
+_CODE_GLOBS = ("helpers/explain/*.py", "helpers/models/*.py", "helpers/evaluation/predictions.py",
+               "helpers/data/images.py", "helpers/report/compute.py", "helpers/report/cache.py")
+
+
+def _sha(parts: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(len(part).to_bytes(8, "little"))
+        digest.update(part)
+    return digest.hexdigest()
+
+
+def tensor_fingerprint(tensor: torch.Tensor | np.ndarray) -> str:
+    """Hash of a tensor's dtype, shape and values."""
+    array = tensor.detach().cpu().contiguous().numpy() if isinstance(tensor, torch.Tensor) else np.ascontiguousarray(tensor)
+    return _sha([str(array.dtype).encode(), str(array.shape).encode(), array.tobytes()])
+
+
+def model_fingerprint(model: nn.Module) -> str:
+    """Hash of the model's class, weights and buffers (and a classic model's channel order)."""
+    parts = [type(model).__name__.encode(), str(getattr(model, "channel_order", "")).encode()]
+    for name, value in sorted(model.state_dict().items()):
+        parts.append(name.encode())
+        parts.append(tensor_fingerprint(value).encode())
+    return _sha(parts)
+
+
+def files_fingerprint(paths: Iterable[Path]) -> str:
+    """Hash of the files' names and contents (e.g. all images of a split)."""
+    parts = []
+    for path in paths:
+        path = Path(path)
+        parts.append(path.name.encode())
+        parts.append(hashlib.sha256(path.read_bytes()).digest())
+    return _sha(parts)
+
+
+def code_fingerprint(root: Path = PROJECT_ROOT) -> str:
+    """Hash of the source files that compute cached results."""
+    files = sorted({p for pattern in _CODE_GLOBS for p in root.glob(pattern)})
+    return _sha([p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() for p in files])
+
+
+def _canonical(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        return tensor_fingerprint(value)
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise TypeError(f"cannot use a {type(value).__name__} in a cache key")
+
+
+class ResultCache:
+    """``cache.get_or_compute(kind, key_parts, compute)``: the stored result, or ``compute()``
+    stored under the key. ``hits`` / ``misses`` list the kinds served from disk / computed."""
+
+    def __init__(self, root: str | Path = DEFAULT_CACHE_DIR, enabled: bool = True) -> None:
+        self.root = Path(root)
+        self.enabled = enabled
+        self.hits: list[str] = []
+        self.misses: list[str] = []
+        self._code = code_fingerprint()
+
+    def key(self, kind: str, parts: dict) -> str:
+        payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "code": self._code,
+                              "parts": _canonical(parts)}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()
+
+    def path(self, kind: str, parts: dict) -> Path:
+        return self.root / kind / f"{self.key(kind, parts)[:32]}.pt"
+
+    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], Any]) -> Any:
+        path = self.path(kind, parts)
+        if self.enabled and path.is_file():
+            try:
+                value = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception:  # noqa: BLE001 - a damaged cache file is recomputed, never fatal
+                value = None
+            else:
+                self.hits.append(kind)
+                return value
+        value = compute()
+        self.misses.append(kind)
+        if self.enabled:
+            self._write(path, value)
+        return value
+
+    def _write(self, path: Path, value: Any) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".part")
+        os.close(fd)
+        try:
+            torch.save(value, tmp)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
