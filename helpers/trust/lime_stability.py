@@ -43,8 +43,9 @@ def top_superpixels(weights: np.ndarray, k: int) -> np.ndarray:
 
 @dataclass
 class LimeStabilityResult:
-    """seeds (S,); target (N,); top (N, S, k) superpixel ids (-1 pads an image with fewer than k); pairs: the seed index pairs;
-    jaccard (N, P) per pair; score (N, S) surrogate score for the target class; n_segments (N,)."""
+    """seeds (S,); target (N,); top (N, S, k) superpixel ids (-1 pads an image with fewer than k
+    superpixels); pairs: the seed index pairs; jaccard (N, P) per pair; score (N, S) surrogate
+    score for the target class; n_segments (N,)."""
 
     seeds: list[int]
     target: np.ndarray

@@ -107,8 +107,8 @@ def eval_mode(model: nn.Module) -> Iterator[None]:
 def preserved_flags(model: nn.Module) -> Iterator[None]:
     """Restore every module's training flag and every parameter's requires_grad after the call.
 
-    Explainers run here may change either (helpers.explain's frozen_eval currently leaves
-    requires_grad=False behind); the metrics must hand the user's model back as they found it.
+    The metrics call arbitrary explainers and user callables on the user's model (which may
+    switch modes or freeze parameters); they must hand the model back as they found it.
     """
     modes = [(module, module.training) for module in model.modules()]
     grads = [(param, param.requires_grad) for param in model.parameters()]
