@@ -161,3 +161,48 @@ def ascent_images(cache: ResultCache, model: nn.Module, model_fp: str, layer: st
     parts = {"model": model_fp, "layer": qualified, "filters": list(filters), "steps": int(steps),
              "size": int(size), "regularize": bool(regularize), "seed": int(seed)}
     return cache.get_or_compute("ascent_regularized" if regularize else "ascent_plain", parts, compute)
+
+
+def trust_evaluation(cache: ResultCache, model: nn.Module, model_fp: str, images: Tensor, targets: Tensor,
+                     gradcam_layer: str, params: dict) -> dict:
+    """Section 5: deletion / insertion areas, similarity after cascading randomisation and time
+    per image for seven methods and two baselines (helpers.trust.evaluate_methods), plus LIME
+    stability over seeds. ``params``: steps, substrate, random_steps, smoothgrad_samples,
+    smoothgrad_sigma, lime_samples, lime_segments, ig_steps, seed, batch_size."""
+    from helpers.explain import GradCAM, IntegratedGradients
+    from helpers.trust import evaluate_methods, lime_stability
+
+    p = dict(params)
+
+    def compute() -> dict:
+        seed, batch = int(p["seed"]), int(p["batch_size"])
+        methods = {
+            "saliency": Saliency(model, reduction="max_abs"),
+            "smoothgrad": SmoothGrad(Saliency(model, reduction="max_abs"), sigma=p["smoothgrad_sigma"],
+                                     n_samples=p["smoothgrad_samples"], batch_size=batch, seed=seed),
+            "guided": GuidedBackprop(model, reduction="max_abs"),
+            "smooth_guided": SmoothGrad(GuidedBackprop(model, reduction="max_abs"), sigma=p["smoothgrad_sigma"],
+                                        n_samples=p["smoothgrad_samples"], batch_size=batch, seed=seed),
+            "lime": LimeExplainer(model, num_samples=p["lime_samples"], n_segments=p["lime_segments"],
+                                  random_state=seed, batch_size=max(batch, 32)),
+            "gradcam": GradCAM(model, gradcam_layer),
+            "ig": IntegratedGradients(model, n_steps=p["ig_steps"]),
+        }
+        evaluation = evaluate_methods(model, images, targets, methods, n_steps=p["steps"], substrate=p["substrate"],
+                                      batch_size=max(batch, 32), seed=seed,
+                                      randomisation_max_steps=p["random_steps"])
+        stability = lime_stability(model, images, targets, seeds=(seed, seed + 1), num_samples=p["lime_samples"],
+                                   n_segments=p["lime_segments"], batch_size=max(batch, 32))
+        rows = []
+        for row in evaluation.rows:
+            record = row.as_dict()
+            rows.append({k: (torch.tensor(float(v)) if isinstance(v, float) else v) for k, v in record.items()})
+        curves = {name: {"n_randomised": torch.tensor(result.n_randomised), "spearman": result.spearman.double(),
+                         "ssim": result.ssim.double(), "layers": list(result.layers)}
+                  for name, result in evaluation.randomisation.items()}
+        return {"rows": rows, "curves": curves, "lime_jaccard": torch.from_numpy(stability.mean_jaccard.astype(float)),
+                "lime_score": torch.from_numpy(stability.mean_score.astype(float))}
+
+    parts = {"model": model_fp, "images": tensor_fingerprint(images), "targets": targets, "layer": gradcam_layer,
+             "params": p}
+    return cache.get_or_compute("trust", parts, compute)

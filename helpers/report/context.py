@@ -28,6 +28,14 @@ def _first_line(error: BaseException) -> str:
     return text.replace("\n", " ") if text else type(error).__name__
 
 
+_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
+                  "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+
+
+def latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
 class ReportRun:
     """Everything a section needs; built from :class:`ReportParams` (checked on the way)."""
 
@@ -120,6 +128,19 @@ class ReportRun:
     def md(self, key: str, **values) -> None:
         """Show the language's text ``key`` as Markdown."""
         self.markdown(self.t(key, **values))
+
+    def heading(self, key: str, latex: bool = True) -> None:
+        """A Markdown heading (``#``/``##`` text) that the PDF shows as an unnumbered section
+        (the numbers are part of the titles), or not at all with ``latex=False`` (the title,
+        which the PDF prints on its first page from the notebook's metadata)."""
+        from IPython.display import display
+
+        text = self.t(key)
+        title = text.lstrip("#").strip()
+        level = len(text) - len(text.lstrip("#"))
+        command = {1: "section", 2: "section", 3: "subsection"}.get(level, "subsubsection")
+        display({"text/markdown": text, "text/latex": f"\\{command}*{{{latex_escape(title)}}}" if latex else "",
+                 "text/plain": title}, raw=True)
 
     @staticmethod
     def markdown(text: str) -> None:

@@ -19,6 +19,7 @@ SALIENCY_VARIANTS = ("max_abs", "course")
 SPLITS = ("training", "validation", "evaluation")
 ARCHITECTURES = ("default", "classic")
 CHANNEL_ORDERS = ("rgb", "bgr")
+TRUST_SUBSTRATES = ("zero", "blur", "mean")
 
 # Default conv layer of the filter section, per architecture (see texts key "layer_default_why"):
 # EfficientNet-Lite0's block 4 ends stage 3 (40 filters, stride 8: 28x28 maps at 224 px input),
@@ -56,6 +57,13 @@ class ReportParams:
     smoothgrad_samples: int = 200        # noisy copies per image
     lime_samples: int = 300              # perturbed images per LIME explanation
     lime_segments: int = 50              # SLIC superpixels asked for
+    trust_images: int = 3                # images in the trust section (stratified, seeded)
+    trust_steps: int = 10                # deletion / insertion steps
+    trust_substrate: str = "zero"        # what deletion puts in: "zero", "blur" or "mean"
+    trust_random_steps: int = 2          # measured steps of the cascading randomisation
+    trust_smoothgrad_samples: int = 16   # SmoothGrad samples inside the trust section
+    trust_lime_samples: int = 48         # LIME samples inside the trust section
+    trust_ig_steps: int = 16             # integrated-gradients steps
     seed: int = 0
     device: str = "auto"                 # "auto", "cpu", "cuda"
     batch_size: int = 16                 # images per forward/backward pass
@@ -143,6 +151,13 @@ def check_values(params: ReportParams) -> Texts:
     integer("smoothgrad_samples", 1)
     integer("lime_samples", 2)
     integer("lime_segments", 2)
+    integer("trust_images", 2)
+    integer("trust_steps", 1)
+    choice("trust_substrate", TRUST_SUBSTRATES)
+    integer("trust_random_steps", 1)
+    integer("trust_smoothgrad_samples", 1)
+    integer("trust_lime_samples", 2)
+    integer("trust_ig_steps", 1)
     integer("seed", 0)
     text("device")
     integer("batch_size", 1)

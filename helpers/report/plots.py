@@ -144,3 +144,20 @@ def grouped_bars(groups: Sequence[str], series: dict[str, Sequence[float]], titl
     ax.set_title(title)
     ax.legend(fontsize=8)
     return fig
+
+
+def line_chart(series: dict[str, tuple[Sequence[float], Sequence[float]]], title: str, xlabel: str,
+               ylabel: str, ylim: tuple[float, float] | None = (-0.2, 1.05)) -> Figure:
+    """One line with markers per series name -> (x values, y values)."""
+    fig = Figure(figsize=(6.4, 3.8), layout="constrained")
+    ax = fig.add_subplot()
+    for name, (x, y) in series.items():
+        ax.plot(list(x), list(y), marker="o", label=name)
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(title)
+    ax.legend(fontsize=8, loc="best")
+    return fig

@@ -34,7 +34,7 @@ def md_table(headers: list[str], rows: list[list]) -> str:
 # -- title and set-up ----------------------------------------------------------------------------
 def title(run: ReportRun) -> None:
     p, t = run.params, run.t
-    run.md("report_title")
+    run.heading("report_title", latex=False)
     data = t("data_default") if p.data_dir == "default" else f"`{run.data_dir}`"
     model = t("model_default") if p.model_arch == "default" else t("model_classic")
     run.md("report_intro", data=data, model=model, split=t(f"split_{p.split}"))
@@ -43,7 +43,7 @@ def title(run: ReportRun) -> None:
 def setup(run: ReportRun) -> None:
     """Data counts, skipped files, model, accuracy, conv layers, chosen images."""
     p, t = run.params, run.t
-    run.md("setup_title")
+    run.heading("setup_title")
     preds = C.predictions(run.cache, run.model, run.model_fp, run.split, p.batch_size, p.progress)
     run.state["predictions"] = preds
     counts = {s: split.class_counts() for s, split in run.splits.items()}
@@ -116,7 +116,7 @@ def _per_class_rows(run: ReportRun, values: dict[str, np.ndarray]) -> tuple[list
 # -- Q1 saliency ---------------------------------------------------------------------------------
 def q1_saliency(run: ReportRun) -> None:
     p, t, s = run.params, run.t, run.state
-    run.md("q1_title")
+    run.heading("q1_title")
     run.md("q1_method_course" if p.saliency_variant == "course" else "q1_method_max_abs")
     targets = s["labels"] if p.saliency_variant == "course" else s["predicted"]
     maps = C.saliency_maps(run.cache, run.model, run.model_fp, s["images"], targets, p.saliency_variant, p.batch_size)
@@ -159,7 +159,7 @@ def q1_saliency(run: ReportRun) -> None:
 def q2_filter(run: ReportRun) -> None:
     p, t, s = run.params, run.t, run.state
     preds = s["predictions"]
-    run.md("q2_title")
+    run.heading("q2_title")
     indices = preds["indices"].tolist()
     means = C.layer_channel_means(run.cache, run.model, run.model_fp, run.split, indices, run.layer_name,
                                   p.batch_size)
@@ -208,7 +208,7 @@ def q2_filter(run: ReportRun) -> None:
 def q3_lime(run: ReportRun) -> None:
     p, t, s = run.params, run.t, run.state
     preds = s["predictions"]
-    run.md("q3_title")
+    run.heading("q3_title")
     run.md("q3_method", samples=p.lime_samples, segments=p.lime_segments, seed=p.seed)
     report = confusion_report(preds["labels"].numpy(), preds["predicted"].numpy(), run.class_names)
     run.figure(confusion_figure(report, False, t("fig_confusion_counts", split=t(f"split_{p.split}")),
@@ -269,7 +269,7 @@ def q3_lime(run: ReportRun) -> None:
 # -- Q4 SmoothGrad and guided backprop -----------------------------------------------------------
 def q4_smoothgrad(run: ReportRun) -> None:
     p, t, s = run.params, run.t, run.state
-    run.md("q4_title")
+    run.heading("q4_title")
     run.md("q4_rules")
     run.md("q4_smoothgrad", sigma=num(p.smoothgrad_sigma), samples=p.smoothgrad_samples, seed=p.seed)
     images, targets = s["images"], s["predicted"]
@@ -311,3 +311,77 @@ def q4_smoothgrad(run: ReportRun) -> None:
 
 def closing(run: ReportRun) -> None:
     run.md("closing", figures=run.params.figures_dir, n=len(run.figures))
+
+
+# -- 5. How much should we trust these maps? -------------------------------------------------------
+TRUST_METHODS = ("saliency", "smoothgrad", "guided", "smooth_guided", "lime", "gradcam", "ig", "random",
+                 "centre prior")
+_TRUST_KEYS = {"saliency": "method_vanilla", "smoothgrad": "method_smoothgrad", "guided": "method_guided",
+               "smooth_guided": "method_smooth_guided", "lime": "method_lime", "gradcam": "method_gradcam",
+               "ig": "method_ig", "random": "baseline_random", "centre prior": "baseline_centre"}
+
+
+def _interval(row: dict, name: str, digits: int = 2) -> str:
+    mean, low, high = (float(row[f"{name}_{k}"]) for k in ("mean", "low", "high"))
+    if not np.isfinite(mean):
+        return "n/a"
+    if not (np.isfinite(low) and np.isfinite(high)):
+        return num(mean, digits)
+    return f"{num(mean, digits)} [{num(low, digits)}, {num(high, digits)}]"
+
+
+def q5_trust(run: ReportRun) -> None:
+    p, t, s = run.params, run.t, run.state
+    preds = s["predictions"]
+    run.heading("q5_title")
+    picked = select_images(preds["labels"].numpy(), preds["predicted"].numpy(), p.trust_images, p.seed)
+    chosen = [int(preds["indices"][k]) for k in picked]
+    images, _, kept = run.split.load_many(chosen)
+    positions = {int(i): k for k, i in enumerate(preds["indices"].tolist())}
+    targets = preds["predicted"][[positions[i] for i in kept]]
+    gradcam_layer = conv_layers(run.model)[-1].name
+    run.md("q5_method", n=len(kept), steps=p.trust_steps, substrate=p.trust_substrate,
+           random_steps=p.trust_random_steps, sg=p.trust_smoothgrad_samples, lime=p.trust_lime_samples,
+           ig=p.trust_ig_steps, layer=gradcam_layer)
+    result = C.trust_evaluation(run.cache, run.model, run.model_fp, images, targets, gradcam_layer, {
+        "steps": p.trust_steps, "substrate": p.trust_substrate, "random_steps": p.trust_random_steps,
+        "smoothgrad_samples": p.trust_smoothgrad_samples, "smoothgrad_sigma": float(p.smoothgrad_sigma),
+        "lime_samples": p.trust_lime_samples, "lime_segments": p.lime_segments, "ig_steps": p.trust_ig_steps,
+        "seed": p.seed, "batch_size": p.batch_size})
+    rows = {r["method"]: {k: (float(v) if isinstance(v, torch.Tensor) else v) for k, v in r.items()}
+            for r in result["rows"]}
+    name = {m: t(_TRUST_KEYS[m]) for m in rows}
+    table = [[name[m], _interval(r, "deletion"), _interval(r, "insertion"), _interval(r, "spearman"),
+              _interval(r, "ssim"), num(r["seconds_per_image"], 2)] for m, r in rows.items()]
+    run.md("q5_table_intro")
+    run.markdown(md_table([t("col_method"), t("col_deletion"), t("col_insertion"), t("col_spearman"),
+                           t("col_ssim"), t("col_seconds")], table))
+    curves = {name[m]: (c["n_randomised"].tolist(), c["spearman"].mean(1).tolist())
+              for m, c in result["curves"].items() if rows[m]["kind"] == "method"}
+    run.figure(P.line_chart(curves, t("fig_q5_title"), t("fig_q5_x"), t("fig_q5_y")), "q5_randomisation")
+    methods = [m for m, r in rows.items() if r["kind"] == "method"]
+    rand = rows.get("random")
+    best_del = min(methods, key=lambda m: rows[m]["deletion_mean"])
+    best_ins = max(methods, key=lambda m: rows[m]["insertion_mean"])
+    beat = [name[m] for m in methods if rand is not None and rows[m]["deletion_mean"] < rand["deletion_mean"]
+            and rows[m]["insertion_mean"] > rand["insertion_mean"]]
+    finite = [m for m in methods if np.isfinite(rows[m]["spearman_mean"])]
+    most_stable = max(finite, key=lambda m: rows[m]["spearman_mean"]) if finite else methods[0]
+    least = min(finite, key=lambda m: rows[m]["spearman_mean"]) if finite else methods[0]
+    run.md("q5_answer_faithfulness", best_del=name[best_del], best_del_value=num(rows[best_del]["deletion_mean"]),
+           best_ins=name[best_ins], best_ins_value=num(rows[best_ins]["insertion_mean"]),
+           random_del=num(rand["deletion_mean"]) if rand else "n/a",
+           random_ins=num(rand["insertion_mean"]) if rand else "n/a",
+           beat=", ".join(beat) if beat else t("none"), n_beat=len(beat), n_methods=len(methods))
+    guided_rho = rows["guided"]["spearman_mean"]
+    sal_rho = rows["saliency"]["spearman_mean"]
+    run.md("q5_answer_randomisation", guided=num(guided_rho), smooth_guided=num(rows["smooth_guided"]["spearman_mean"]),
+           saliency=num(sal_rho), most=name[most_stable], most_value=num(rows[most_stable]["spearman_mean"]),
+           least=name[least], least_value=num(rows[least]["spearman_mean"]))
+    run.md("q5_guided_fails" if guided_rho > sal_rho else "q5_guided_passes")
+    run.md("q5_answer_lime", jaccard=num(float(result["lime_jaccard"].mean())),
+           score=num(float(result["lime_score"].mean())), samples=p.trust_lime_samples)
+    fastest = min(methods, key=lambda m: rows[m]["seconds_per_image"])
+    slowest = max(methods, key=lambda m: rows[m]["seconds_per_image"])
+    run.md("q5_answer_time", fastest=name[fastest], fastest_s=num(rows[fastest]["seconds_per_image"]),
+           slowest=name[slowest], slowest_s=num(rows[slowest]["seconds_per_image"]), n=len(kept))

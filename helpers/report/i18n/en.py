@@ -226,6 +226,65 @@ TEXTS = {
         "*Caveat:* a sharper, more image-like map is not necessarily a more faithful one: guided backprop "
         "partly reconstructs the image whatever the class (Adebayo et al., 2018), so read its crisp edges "
         "as \"what the network sees\" rather than \"why it chose this class\"."),
+    # -- 5. trust ----------------------------------------------------------------------------------
+    "q5_title": "## 5. How much should we trust these maps?",
+    "q5_method": (
+        "Pretty maps are not necessarily true to the model. Two measured checks on {{n}} images (stratified, "
+        "seeded), each method explaining the predicted class:\n\n"
+        "* *Deletion / insertion* (Petsiuk et al., 2018): pixels are ranked by the map; deletion replaces "
+        "the top-ranked pixels ({{substrate}} substrate) in {{steps}} steps and records the class probability "
+        "(a faithful map makes it drop fast: **lower area is better**); insertion adds them back into a blurred "
+        "copy (**higher area is better**). A random map and a centre-prior map are the baselines.\n"
+        "* *Cascading randomisation* (Adebayo et al., 2018): the layers of a copy of the model are "
+        "re-initialised from the top down ({{random_steps}} measured steps, the last one fully random) and "
+        "each map is recomputed; the Spearman rank correlation and SSIM with the original map should "
+        "**collapse towards 0** if the map depends on what the model learned.\n\n"
+        "To fit the time budget this section uses SmoothGrad with n = {{sg}}, LIME with {{lime}} samples, "
+        "integrated gradients with {{ig}} steps, and Grad-CAM on `{{layer}}`."),
+    "q5_table_intro": ("Mean over images with a 95 % interval [low, high]; time = seconds per image for the "
+                       "map alone on this machine."),
+    "col_deletion": "Deletion area (lower better)",
+    "col_insertion": "Insertion area (higher better)",
+    "col_spearman": "Spearman after randomisation",
+    "col_ssim": "SSIM after randomisation",
+    "col_seconds": "s / image",
+    "fig_q5_title": "Similarity to the original map while the model is randomised",
+    "fig_q5_x": "layers re-initialised (from the top)",
+    "fig_q5_y": "Spearman rank correlation",
+    "method_lime": "LIME",
+    "method_gradcam": "Grad-CAM",
+    "method_ig": "Integrated Gradients",
+    "baseline_random": "random map (baseline)",
+    "baseline_centre": "centre prior (baseline)",
+    "none": "none",
+    "q5_answer_faithfulness": (
+        "**Answer.** Faithfulness: the lowest deletion area is {{best_del}}'s ({{best_del_value}}; random map "
+        "{{random_del}}) and the highest insertion area {{best_ins}}'s ({{best_ins_value}}; random map "
+        "{{random_ins}}). {{n_beat}} of the {{n_methods}} methods beat the random map on both curves: "
+        "{{beat}}. With this few images the intervals are wide, so differences smaller than them are not "
+        "evidence."),
+    "q5_answer_randomisation": (
+        "Sanity check: after randomising the model, the maps' rank correlation with the original is "
+        "{{saliency}} for the vanilla gradient, {{guided}} for guided backprop and {{smooth_guided}} for "
+        "SmoothGrad x guided backprop. The map that changes least is {{most}} ({{most_value}}), the one that "
+        "changes most {{least}} ({{least_value}})."),
+    "q5_guided_fails": (
+        "Guided backprop changes less than the vanilla gradient when the model's weights are destroyed, as "
+        "Adebayo et al. found: much of its crisp picture comes from the image and the architecture, not "
+        "from what the model learned. For question 4 this means the sharp guided-backprop maps should not "
+        "be read as evidence of why the model chose a class; SmoothGrad cannot repair that."),
+    "q5_guided_passes": (
+        "Here guided backprop changes at least as much as the vanilla gradient when the model is "
+        "randomised, so on this model and these images it passes the sanity check that Adebayo et al. saw "
+        "it fail on other networks (the ReLU6 rule and the few images measured may matter); its maps in "
+        "question 4 can be read with the same caution as the others."),
+    "q5_answer_lime": (
+        "LIME stability: explained under two seeds with {{samples}} samples, the top-5 superpixels overlap "
+        "with a Jaccard index of {{jaccard}} on average (1 = identical), surrogate R2 {{score}}: the lower "
+        "these are, the more LIME's masks in question 3 depend on chance."),
+    "q5_answer_time": (
+        "Cost: the fastest method is {{fastest}} ({{fastest_s}} s per image), the slowest {{slowest}} "
+        "({{slowest_s}} s per image), measured on {{n}} images."),
     "closing": "All {{n}} figures of this run are saved as PNG files in `{{figures}}/`.",
     # -- class names of Food-11 (used when the data's classes.json has none for this language) --------
     "food11_classes": ("Bread | Dairy product | Dessert | Egg | Fried food | Meat | Noodles/Pasta | Rice | "

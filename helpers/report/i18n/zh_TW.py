@@ -205,6 +205,55 @@ TEXTS = {
         "*注意：* 圖比較銳利、比較像原圖，並不代表它比較忠實地反映模型：guided backprop 不論對哪個類別，"
         "都會在某種程度上重建出原圖（Adebayo 等人，2018），所以它清楚的邊緣應該解讀成「網路看到了什麼」，"
         "而不是「網路為什麼選這個類別」。"),
+    # -- 5. 可信度 ----------------------------------------------------------------------------------
+    "q5_title": "## 5. 這些圖有多可信？",
+    "q5_method": (
+        "圖好看不代表它忠實反映模型。以下在 {{n}} 張影像上（分層抽樣、固定 seed）做兩種量化檢查，每種方法都解釋預測類別：\n\n"
+        "* *Deletion／insertion*（Petsiuk 等人，2018）：依照圖的數值把像素排序；deletion 分 {{steps}} 步把最重要的像素換成"
+        "替代值（{{substrate}}），記錄該類別的機率變化（圖愈忠實，機率掉得愈快：**面積愈小愈好**）；insertion 則把像素依序"
+        "放回一張模糊過的影像（**面積愈大愈好**）。隨機圖與中心先驗圖作為比較基準。\n"
+        "* *Cascading randomisation*（Adebayo 等人，2018）：把模型副本的各層從最上層開始依序重新初始化（量測 "
+        "{{random_steps}} 步，最後一步為全部隨機），每一步重新計算解釋圖；如果圖真的取決於模型學到的東西，"
+        "它與原圖的 Spearman 等級相關係數和 SSIM 應該會**掉到接近 0**。\n\n"
+        "為了控制執行時間，這一節的 SmoothGrad 用 n = {{sg}}，LIME 用 {{lime}} 個樣本，integrated gradients 用 "
+        "{{ig}} 步，Grad-CAM 則用在 `{{layer}}` 層。"),
+    "q5_table_intro": "數值為各影像的平均，括號內為 95 % 信賴區間 [下限, 上限]；時間是在這台機器上算一張圖所需的秒數（只算解釋圖本身）。",
+    "col_deletion": "Deletion 面積（愈小愈好）",
+    "col_insertion": "Insertion 面積（愈大愈好）",
+    "col_spearman": "隨機化後的 Spearman",
+    "col_ssim": "隨機化後的 SSIM",
+    "col_seconds": "秒／張",
+    "fig_q5_title": "模型逐層隨機化時，解釋圖與原圖的相似度",
+    "fig_q5_x": "重新初始化的層數（從最上層開始）",
+    "fig_q5_y": "Spearman 等級相關係數",
+    "method_lime": "LIME",
+    "method_gradcam": "Grad-CAM",
+    "method_ig": "Integrated Gradients",
+    "baseline_random": "隨機圖（基準）",
+    "baseline_centre": "中心先驗圖（基準）",
+    "none": "無",
+    "q5_answer_faithfulness": (
+        "**答：** 忠實度方面，deletion 面積最小的是 {{best_del}}（{{best_del_value}}；隨機圖為 {{random_del}}），"
+        "insertion 面積最大的是 {{best_ins}}（{{best_ins_value}}；隨機圖為 {{random_ins}}）。{{n_methods}} 種方法中有 "
+        "{{n_beat}} 種在兩條曲線上都勝過隨機圖：{{beat}}。由於影像數很少，信賴區間很寬，比區間還小的差距不能當作證據。"),
+    "q5_answer_randomisation": (
+        "合理性檢查方面，把模型隨機化之後，各方法與原圖的等級相關係數為：vanilla gradient {{saliency}}、"
+        "guided backprop {{guided}}、SmoothGrad x guided backprop {{smooth_guided}}。變化最小的是 {{most}}"
+        "（{{most_value}}），變化最大的是 {{least}}（{{least_value}}）。"),
+    "q5_guided_fails": (
+        "模型的權重被破壞後，guided backprop 的變化比 vanilla gradient 還小，和 Adebayo 等人的發現一致：它清晰的圖像"
+        "大多來自影像本身和網路架構，而不是模型學到的東西。對第 4 題來說，這表示 guided backprop 銳利的圖不能當作"
+        "「模型為什麼選這個類別」的證據，而 SmoothGrad 也無法彌補這一點。"),
+    "q5_guided_passes": (
+        "在這裡，模型隨機化後 guided backprop 的變化至少和 vanilla gradient 一樣大，所以在這個模型和這些影像上，"
+        "它通過了 Adebayo 等人在其他網路上發現它沒通過的合理性檢查（ReLU6 的規則和量測的影像數少可能都有影響）；"
+        "第 4 題中的 guided backprop 圖可以和其他方法一樣，謹慎地解讀。"),
+    "q5_answer_lime": (
+        "LIME 的穩定度：用兩個 seed、各 {{samples}} 個樣本解釋同一張圖，前 5 名 superpixel 的 Jaccard 指數平均為 "
+        "{{jaccard}}（1 代表完全相同），替代模型的 R2 為 {{score}}；這兩個數字愈低，第 3 題的 LIME 結果就愈受隨機性影響。"),
+    "q5_answer_time": (
+        "計算成本：最快的是 {{fastest}}（每張 {{fastest_s}} 秒），最慢的是 {{slowest}}（每張 {{slowest_s}} 秒），"
+        "以 {{n}} 張影像量測。"),
     "closing": "這次執行的 {{n}} 張圖都以 PNG 檔存在 `{{figures}}/` 資料夾中。",
     # -- Food-11 類別名稱（資料的 classes.json 沒有這個語言的名稱時使用） ---------------------------------
     "food11_classes": "麵包 | 乳製品 | 甜點 | 蛋 | 油炸食物 | 肉類 | 麵食 | 米飯 | 海鮮 | 湯 | 蔬菜水果",
