@@ -67,12 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
                         help="notebook parameter (repeatable), e.g. -p smoothgrad_samples 50")
     parser.add_argument("--pdf", type=Path, default=PDF, help="PDF to write (default: report.pdf)")
+    parser.add_argument("--output-dir", type=Path, default=OUTPUTS,
+                        help="folder for the executed notebook and the language's PDF copy (default: outputs/)")
     parser.add_argument("--no-pdf", action="store_true", help="only execute the notebook")
     parser.add_argument("--show-code", action="store_true", help="keep code cells in the PDF")
     args = parser.parse_args(argv)
     parameters = {name: _value(value) for name, value in args.parameter}
-    executed = OUTPUTS / f"report.{args.lang}.ipynb"
-    copies = [args.pdf.resolve(), (OUTPUTS / f"report.{args.lang}.pdf").resolve()]
+    executed = args.output_dir / f"report.{args.lang}.ipynb"
+    copies = [args.pdf.resolve(), (args.output_dir / f"report.{args.lang}.pdf").resolve()]
     started = time.perf_counter()
     import papermill
 
