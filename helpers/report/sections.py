@@ -199,8 +199,9 @@ def q2_filter(run: ReportRun) -> None:
            n=len(indices), strongest=s["ids"][strongest], strongest_class=run.class_name(s["labels"][strongest]),
            strongest_value=num(float(acts.mean[strongest])),
            plain_start=num(float(plain["initial"][0])), plain_final=num(float(plain["final"][0])),
-           reg_final=num(float(reg["final"][0])), real_mean_max=num(float(acts.mean.max())),
-           grid=len(grid))
+           reg_final=num(float(reg["final"][0])), real_mean_max=num(float(acts.mean.max())), grid=len(grid),
+           ascent_comparison=t("q2_ascent_more" if max(float(plain["final"][0]), float(reg["final"][0]))
+                               > float(acts.mean.max()) else "q2_ascent_less"))
     s["q2"] = {"filter": chosen, "per_class": per_class, "real_max": real_max}
 
 

@@ -56,6 +56,17 @@ def test_sections_figures_and_answers(tiny_runs, tiny_kit, language):
     assert all(name in text for name in names)
 
 
+def test_no_warnings_or_progress_text_in_the_runs(tiny_runs):
+    for notebook in tiny_runs.values():
+        nb = nbformat.read(notebook, as_version=4)
+        streams = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "stream"]
+        assert all(o["name"] == "stdout" and o["text"].startswith("REPORT_RUN_SUMMARY") for o in streams), \
+            [o["text"][:200] for o in streams]
+        widgets = [o for c in nb.cells for o in c.get("outputs", [])
+                   if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+        assert not widgets
+
+
 def test_english_run_has_no_cjk_at_all(tiny_runs):
     raw = tiny_runs["en"].read_text(encoding="utf-8")
     found = CJK.findall(raw)

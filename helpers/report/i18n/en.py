@@ -133,13 +133,18 @@ TEXTS = {
     "q2_answer": (
         "**Answer.** Gradient ascent raised filter {{filter}}'s mean activation from {{plain_start}} to "
         "{{plain_final}} (plain) and to {{reg_final}} (regularised); the highest mean activation among the "
-        "explained photos is {{real_mean_max}}, so the synthetic pictures excite the filter far more than "
-        "food photos do: they show the pattern in its purest form, repeated over the whole image. Over the "
-        "{{n}} images of the split, the filter responds most to *{{top}}* (mean {{top_value}}) and least to "
-        "*{{bottom}}* (mean {{bottom_value}}; all images: {{overall}}). Among the explained photos, "
-        "`{{strongest}}` ({{strongest_class}}) excites it most (mean {{strongest_value}}); its activation map "
-        "shows which regions carry the pattern. The grid of {{grid}} filters shows that neighbouring filters "
-        "of the same layer prefer different colours and textures."),
+        "explained photos is {{real_mean_max}}{{ascent_comparison}} Over the {{n}} images of the split, the "
+        "filter responds most to *{{top}}* (mean {{top_value}}) and least to *{{bottom}}* (mean "
+        "{{bottom_value}}; all images: {{overall}}). Among the explained photos, `{{strongest}}` "
+        "({{strongest_class}}) excites it most (mean {{strongest_value}}); its activation map shows which "
+        "regions carry the pattern. The grid compares the layer's {{grid}} most class-selective filters: each "
+        "picture shows the pattern one filter prefers."),
+    "q2_ascent_more": (
+        ", so the synthetic pictures excite the filter more than any of these food photos: they show its "
+        "preferred pattern in pure form, repeated over the whole image."),
+    "q2_ascent_less": (
+        ": the ascent has not yet overtaken the real photos, so more steps (`ascent_steps`) are needed "
+        "before the pictures can be read as the filter's preferred pattern."),
     # -- Q3 ----------------------------------------------------------------------------------------
     "q3_title": "## 3. LIME and the confusion matrix",
     "q3_method": (
@@ -215,8 +220,8 @@ TEXTS = {
         "{{vanilla_top}}, SmoothGrad {{smooth_top}}, guided backprop {{guided_top}}, SmoothGrad x guided "
         "backprop {{sg_top}}; the most focused map is *{{sharpest}}*. The vanilla gradient is noisy because "
         "the gradient of a ReLU network changes abruptly from pixel to pixel; averaging it over {{samples}} "
-        "noisy copies ($\\sigma$ = {{sigma}}) removes much of that noise, which is why SmoothGrad shows the "
-        "food's outline more clearly. Guided backprop passes only positive gradients through active units, "
+        "noisy copies ($\\sigma$ = {{sigma}}) cancels much of that noise, which is why SmoothGrad maps usually "
+        "look smoother. Guided backprop passes only positive gradients through active units, "
         "so its maps look like edge drawings of the photo; SmoothGrad additionally cleans up their "
         "remaining speckles. Rank correlation of the maps: vanilla vs. SmoothGrad {{corr_smooth}}, guided "
         "backprop vs. its SmoothGrad version {{corr_guided}}, vanilla vs. guided backprop {{corr_vg}}. "

@@ -123,12 +123,13 @@ TEXTS = {
     "fig_all_images": "全部影像",
     "q2_answer": (
         "**答：** Gradient ascent 把 filter {{filter}} 的平均 activation 從 {{plain_start}} 提高到 {{plain_final}}"
-        "（一般版）與 {{reg_final}}（正則化版）；而在這次解釋的照片中，最高的平均 activation 只有 {{real_mean_max}}。"
-        "也就是說，合成出來的圖比任何一張食物照片都更能激發這個 filter：它把這個 filter 偏好的圖案以最純粹的形式"
-        "鋪滿整張圖。在資料集的 {{n}} 張影像中，這個 filter 對 *{{top}}* 反應最強（平均 {{top_value}}），"
+        "（一般版）與 {{reg_final}}（正則化版）；而在這次解釋的照片中，最高的平均 activation 為 {{real_mean_max}}"
+        "{{ascent_comparison}}在資料集的 {{n}} 張影像中，這個 filter 對 *{{top}}* 反應最強（平均 {{top_value}}），"
         "對 *{{bottom}}* 最弱（平均 {{bottom_value}}；全部影像平均為 {{overall}}）。在解釋的照片裡，"
         "`{{strongest}}`（{{strongest_class}}）最能激發它（平均 {{strongest_value}}），它的 activation map "
-        "顯示了圖案出現在哪些區域。{{grid}} 個 filter 的比較圖則顯示，同一層中不同的 filter 偏好不同的顏色與紋理。"),
+        "顯示了圖案出現在哪些區域。比較圖列出這一層最能區分類別的 {{grid}} 個 filter，每張圖都是其中一個 filter 偏好的圖案。"),
+    "q2_ascent_more": "。也就是說，合成出來的圖比這些食物照片都更能激發這個 filter：它把這個 filter 偏好的圖案以最純粹的形式鋪滿整張圖。",
+    "q2_ascent_less": "。Gradient ascent 還沒有超過真實照片，需要更多步數（`ascent_steps`）之後，這些圖才適合解讀成 filter 偏好的圖案。",
     # -- 第 3 題 -------------------------------------------------------------------------------------
     "q3_title": "## 3. LIME 與 confusion matrix",
     "q3_method": (
@@ -195,7 +196,7 @@ TEXTS = {
         "**答：** 各方法最亮的 10 % 像素所佔的比例為：vanilla gradient {{vanilla_top}}、SmoothGrad {{smooth_top}}、"
         "guided backprop {{guided_top}}、SmoothGrad x guided backprop {{sg_top}}；最集中的是 *{{sharpest}}*。"
         "Vanilla gradient 看起來很雜亂，是因為 ReLU 網路的梯度在相鄰像素之間會劇烈跳動；把 {{samples}} 張加了雜訊"
-        "（$\\sigma$ = {{sigma}}）的結果平均之後，大部分雜訊被抵消，所以 SmoothGrad 比較能看出食物的輪廓。"
+        "（$\\sigma$ = {{sigma}}）的結果平均之後，大部分雜訊會互相抵消，所以 SmoothGrad 的圖通常比較平滑。"
         "Guided backprop 只讓正的梯度通過有被激發的單元，所以結果看起來像照片的邊緣描線；再加上 SmoothGrad，"
         "則能進一步去掉剩下的零星雜點。各圖之間的等級相關係數：vanilla 與 SmoothGrad 為 {{corr_smooth}}，"
         "guided backprop 與它的 SmoothGrad 版本為 {{corr_guided}}，vanilla 與 guided backprop 為 {{corr_vg}}。"
