@@ -49,20 +49,20 @@ class ReportParams:
     n_images: int | None = None          # automatic choice size; None = one image per class
     layer: str | None = None             # conv layer name or alias; None = default per model_arch (params.DEFAULT_LAYERS)
     filter_index: int | None = None      # None = the layer's most class-selective filter
-    n_grid_filters: int = 8              # filters in the gradient-ascent grid
-    ascent_steps: int = 50               # gradient-ascent steps
+    n_grid_filters: int = 6              # filters in the gradient-ascent grid
+    ascent_steps: int = 40               # gradient-ascent steps
     ascent_size: int | None = None       # side of ascent images; None = min(input_size, 128)
     saliency_variant: str = "max_abs"    # "max_abs" (Simonyan) or "course" (|d CE / dx|)
     smoothgrad_sigma: float = 0.2        # noise std relative to the image's value range
     smoothgrad_samples: int = 200        # noisy copies per image
-    lime_samples: int = 300              # perturbed images per LIME explanation
+    lime_samples: int = 200              # perturbed images per LIME explanation
     lime_segments: int = 50              # SLIC superpixels asked for
     trust_images: int = 3                # images in the trust section (stratified, seeded)
-    trust_steps: int = 10                # deletion / insertion steps
+    trust_steps: int = 8                # deletion / insertion steps
     trust_substrate: str = "zero"        # what deletion puts in: "zero", "blur" or "mean"
     trust_random_steps: int = 2          # measured steps of the cascading randomisation
     trust_smoothgrad_samples: int = 16   # SmoothGrad samples inside the trust section
-    trust_lime_samples: int = 48         # LIME samples inside the trust section
+    trust_lime_samples: int = 32         # LIME samples inside the trust section
     trust_ig_steps: int = 16             # integrated-gradients steps
     seed: int = 0
     device: str = "auto"                 # "auto", "cpu", "cuda"

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -15,6 +16,7 @@ from helpers.report.i18n import load_texts
 from helpers.report.pdf_check import check_pdf
 
 pytestmark = pytest.mark.slow
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {"n_images": 2, "smoothgrad_samples": 2, "lime_samples": 16, "lime_segments": 20, "ascent_steps": 2,
         "n_grid_filters": 2, "trust_images": 2, "trust_steps": 2, "trust_random_steps": 1,
@@ -32,8 +34,6 @@ def pdf_ready():
 
 
 def test_default_model_chinese_pdf(demo_data_or_skip, pdf_ready, tmp_path):
-    from conftest import REPO_ROOT  # noqa: PLC0415
-
     pdf = tmp_path / "report.pdf"
     args = [sys.executable, "-m", "helpers.report.run_report", "--lang", "zh-TW", "--pdf", str(pdf),
             "--output-dir", str(tmp_path / "out"), "-p", "cache_dir", str(tmp_path / "cache"),
