@@ -173,9 +173,11 @@ def trust_evaluation(cache: ResultCache, model: nn.Module, model_fp: str, images
     from helpers.trust import evaluate_methods, lime_stability
 
     p = dict(params)
+    device = next(model.parameters()).device
 
     def compute() -> dict:
         seed, batch = int(p["seed"]), int(p["batch_size"])
+        x, target = images.to(device), targets.to(device)  # helpers.trust runs on the inputs' device
         methods = {
             "saliency": Saliency(model, reduction="max_abs"),
             "smoothgrad": SmoothGrad(Saliency(model, reduction="max_abs"), sigma=p["smoothgrad_sigma"],
@@ -188,17 +190,17 @@ def trust_evaluation(cache: ResultCache, model: nn.Module, model_fp: str, images
             "gradcam": GradCAM(model, gradcam_layer),
             "ig": IntegratedGradients(model, n_steps=p["ig_steps"]),
         }
-        evaluation = evaluate_methods(model, images, targets, methods, n_steps=p["steps"], substrate=p["substrate"],
+        evaluation = evaluate_methods(model, x, target, methods, n_steps=p["steps"], substrate=p["substrate"],
                                       batch_size=max(batch, 32), seed=seed,
                                       randomisation_max_steps=p["random_steps"])
-        stability = lime_stability(model, images, targets, seeds=(seed, seed + 1), num_samples=p["lime_samples"],
+        stability = lime_stability(model, x, target, seeds=(seed, seed + 1), num_samples=p["lime_samples"],
                                    n_segments=p["lime_segments"], batch_size=max(batch, 32))
         rows = []
         for row in evaluation.rows:
             record = row.as_dict()
             rows.append({k: (torch.tensor(float(v)) if isinstance(v, float) else v) for k, v in record.items()})
-        curves = {name: {"n_randomised": torch.tensor(result.n_randomised), "spearman": result.spearman.double(),
-                         "ssim": result.ssim.double(), "layers": list(result.layers)}
+        curves = {name: {"n_randomised": torch.tensor(result.n_randomised), "spearman": result.spearman.double().cpu(),
+                         "ssim": result.ssim.double().cpu(), "layers": list(result.layers)}
                   for name, result in evaluation.randomisation.items()}
         return {"rows": rows, "curves": curves, "lime_jaccard": torch.from_numpy(stability.mean_jaccard.astype(float)),
                 "lime_score": torch.from_numpy(stability.mean_score.astype(float))}

@@ -9,12 +9,12 @@ TEXTS = {
     "pdf_title": "解釋 CNN 食物分類器",
     "report_title": "# 解釋 CNN 食物分類器",
     "report_intro": (
-        "這份報告說明 {{model}} 如何分類食物照片（{{data}}，使用{{split}}）。報告依序回答四個問題："
+        "這份報告說明{{model}}如何分類食物照片（{{data}}，使用{{split}}）。報告依序回答四個問題："
         "（1）預測對哪些像素最敏感（saliency map）；（2）某一個卷積 filter 對什麼樣的圖案有反應；"
         "（3）LIME 認為哪些影像區域最關鍵，並與 confusion matrix 對照；（4）SmoothGrad 與 guided "
         "backpropagation 如何改變這些圖。答案裡的每個數字都是這次執行時算出來的，所以換了參數，內容也會跟著正確更新。"),
     "data_default": "內建的示範照片（2017 年印度食物成分表，5 個類別）",
-    "model_default": "EfficientNet-Lite0（ImageNet 預訓練骨幹）加上訓練好的食物分類頭",
+    "model_default": "以 ImageNet 預訓練的 EfficientNet-Lite0 加上訓練好的食物分類頭",
     "model_classic": "經典的 Food-11 CNN（5 個卷積區塊加 3 層全連接層）",
     "split_training": "訓練集",
     "split_validation": "驗證集",
