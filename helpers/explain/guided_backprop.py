@@ -58,6 +58,20 @@ class _RectifierRule(torch.autograd.Function):
         return positive, None, None, None
 
 
+class _PositiveGradient(torch.autograd.Function):
+    """Identity forward; backward keeps only the positive part of the incoming gradient. Placed
+    on a rectifier's output, the rectifier's own backward then applies its mask [lo < x < hi]:
+    together exactly the guided rule, at the cost of one clamp per activation."""
+
+    @staticmethod
+    def forward(ctx, y: Tensor) -> Tensor:  # type: ignore[override]
+        return y.view_as(y)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
+        return grad.clamp(min=0)
+
+
 class GuidedBackprop(Explainer):
     """Gradient of the class score with the guided-backprop (or deconvnet) rule at every
     ``nn.ReLU`` / ``nn.ReLU6`` module, including in-place ones and modules called several times
@@ -69,9 +83,12 @@ class GuidedBackprop(Explainer):
         rule: "guided" (default) or "deconvnet".
         reduction: "none" (default: signed gradient, like Captum), "abs" or "max_abs".
 
-    Mechanism: per call, a forward pre-hook records each rectifier's input and a forward hook
-    replaces its output by an autograd function with the same value and the chosen backward rule
-    (in-place modules get a copy of their input, so the recorded input stays intact). The user's
+    Mechanism, per call: "guided": a forward hook passes each rectifier's output through an
+    identity autograd function whose backward is max(g, 0); the rectifier's own backward (also
+    for in-place modules, which mask with their result) then applies [lo < x < hi].
+    "deconvnet": a forward pre-hook records the rectifier's input (in-place modules get a copy)
+    and a forward hook replaces the output by clamp(x, lo, hi) with backward max(g, 0), which
+    bypasses the mask. The user's
     modules are never replaced, and every hook is removed when ``attribute`` returns or raises.
     Captum's GuidedBackprop silently ignores ``nn.ReLU6`` (it is not an ``nn.ReLU`` subclass);
     this one does not.
@@ -98,6 +115,10 @@ class GuidedBackprop(Explainer):
         guided = self.rule == "guided"
         try:
             for module in self._rectifiers:
+                if guided:
+                    handles.append(module.register_forward_hook(
+                        lambda mod, args, output: _PositiveGradient.apply(output)))
+                    continue
                 lo, hi = _bounds(module)  # type: ignore[misc]
                 # A stack per module: pre-hook and hook of one call are paired, and a reused module
                 # (EfficientNet's `_swish`) is called again only after its previous call returned.
