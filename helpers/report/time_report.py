@@ -9,7 +9,10 @@
 
 ``python -m helpers.report.time_report [--lang en] [-p NAME VALUE ...]``. The figures go to a
 temporary folder and the PDF to a temporary file, so the project's outputs are not touched.
-Times include the kernel start-up. Prints one line per measurement and a summary line.
+Times include the kernel start-up. Prints one line per measurement and a summary line; each
+run line says how many results were computed and how many came from the cache (a "warm" run
+that computed anything means the code of the methods changed in between: the cache is keyed by
+it, see helpers/report/cache.py).
 """
 from __future__ import annotations
 
@@ -39,13 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m helpers.report.time_report", description=__doc__.split("\n")[0])
     parser.add_argument("--lang", default="en")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"))
+    parser.add_argument("--cache-dir", type=Path, default=None,
+                        help="keep the cache here (must be empty or absent: the first run is cold); "
+                             "default: a temporary folder")
     args = parser.parse_args(argv)
+    if args.cache_dir is not None and args.cache_dir.exists() and any(args.cache_dir.iterdir()):
+        parser.error(f"--cache-dir {args.cache_dir} is not empty: a cold run needs an empty cache")
     from helpers.report.export_pdf import export_pdf
 
     with tempfile.TemporaryDirectory(prefix="time_report-") as tmp:
         tmp = Path(tmp)
         parameters = {name: _value(value) for name, value in args.parameter}
-        parameters.update(cache_dir=str(tmp / "cache"), figures_dir=str(tmp / "figures"))
+        cache = args.cache_dir.resolve() if args.cache_dir is not None else tmp / "cache"
+        parameters.update(cache_dir=str(cache), figures_dir=str(tmp / "figures"))
         times = {}
         for run in ("cold", "warm"):
             start = time.perf_counter()
