@@ -17,6 +17,8 @@ Run:  .venv/bin/python bench/bench_methods.py            (defaults: n=200, 1000 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import os
 import resource
 import statistics
@@ -208,12 +210,13 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
         measure(f"{label} [batch {single_b}]", lambda: explainer.attribute(x_many, target), single_b, 1, True,
                 args.repeats)
 
-    ig = IntegratedGradients(model, n_steps=args.ig_steps, batch_size=fb_b, channels_last=use_cl_fb)
+    grad_b = best[(True, use_cl_fb)][0]  # the best batch of the memory format the explainers use
+    ig = IntegratedGradients(model, n_steps=args.ig_steps, batch_size=grad_b, channels_last=use_cl_fb)
     measure(f"integrated gradients {args.ig_steps} steps", lambda: ig.attribute(x, target), n_img, args.ig_steps,
             True, args.heavy_repeats)
 
-    sg = SmoothGrad(GuidedBackprop(model, channels_last=use_cl_fb), sigma=0.2, n_samples=args.n, batch_size=fb_b)
-    t_sg = measure(f"SmoothGrad x GB n={args.n}", lambda: sg.attribute(x, target), n_img, args.n, True,
+    sg = SmoothGrad(GuidedBackprop(model, channels_last=use_cl_fb), sigma=0.2, n_samples=args.n, batch_size=grad_b)
+    t_sg = measure(f"SmoothGrad x GB n={args.n} (b={grad_b})", lambda: sg.attribute(x, target), n_img, args.n, True,
                    args.heavy_repeats, "<= 1.15")
     if name == "classic" and not args.skip_captum:
         from captum.attr import GuidedBackprop as CaptumGB
@@ -244,6 +247,10 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
             n_classes = model(x[:1]).shape[1]
 
         def run_lime_default():
+            with contextlib.redirect_stderr(io.StringIO()):  # lime 0.2.0.1's tqdm bar
+                _run_lime_default()
+
+        def _run_lime_default():
             for i in range(n_img):
                 lime_image.LimeImageExplainer(random_state=0).explain_instance(
                     x[i].permute(1, 2, 0).double().numpy(), naive_predict, top_labels=n_classes,

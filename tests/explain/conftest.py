@@ -7,10 +7,6 @@ import torch
 from explain_testutils import TinyNet, make_tiny
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: takes more than ~10 s (deselect with -m 'not slow')")
-
-
 @pytest.fixture
 def tiny() -> TinyNet:
     return make_tiny()
