@@ -114,7 +114,7 @@ def test_smoothgrad_seeded_noise_is_relative_gaussian():
 
 def test_integrated_gradients_matches_captum(model_and_inputs):
     model, x, _ = model_and_inputs
-    steps = 8 if x.shape[-1] > 32 else 20
+    steps = 4 if x.shape[-1] > 32 else 20
     ref = CaptumIG(model).attribute(_captum_input(x), target=2, n_steps=steps)
     ours = IntegratedGradients(model, n_steps=steps, batch_size=7).attribute(x, 2)
     assert_close_rel(ours, ref)

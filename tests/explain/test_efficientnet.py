@@ -1,4 +1,4 @@
-"""EfficientNet-Lite0 (nn.ReLU6 modules reused several times per forward), batch 1-2 (~3 s in all)."""
+"""EfficientNet-Lite0 (nn.ReLU6 modules reused several times per forward), batch 1-2: slow (5-17 s each)."""
 from __future__ import annotations
 
 import warnings
@@ -9,6 +9,8 @@ from torch import nn
 
 from explain_testutils import all_hooks, assert_close_rel
 from helpers.explain import GradCAM, GuidedBackprop, Saliency, SmoothGrad
+
+pytestmark = pytest.mark.slow
 
 
 
