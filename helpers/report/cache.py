@@ -26,11 +26,26 @@ from torch import nn
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache" / "results"
 CACHE_FORMAT = 1  # bump when what is stored changes shape
-# Source files whose changes change results: the methods, the model wrappers, the report's
-# computations (helpers/report/compute.py). Narrative and plotting (sections.py, plots.py, texts)
-# are not in it, so editing them keeps the cache warm.
-_CODE_GLOBS = ("helpers/explain/*.py", "helpers/models/*.py", "helpers/evaluation/predictions.py",
-               "helpers/data/images.py", "helpers/report/compute.py", "helpers/report/cache.py")
+# Source files whose changes change results, per kind of result: the models and the report's
+# computations always; the explanation method(s) behind each kind. Narrative and plotting
+# (sections.py, plots.py, texts) are in none of them, so editing those keeps the cache warm, and
+# editing one method (say LIME) leaves the others' results valid.
+_COMMON_GLOBS = ("helpers/models/*.py", "helpers/data/images.py", "helpers/report/compute.py",
+                 "helpers/report/cache.py", "helpers/explain/base.py")
+_KIND_GLOBS = {
+    "predictions": ("helpers/evaluation/predictions.py", "helpers/data/food11.py"),
+    "layer_means": ("helpers/explain/filters.py", "helpers/data/food11.py"),
+    "saliency": ("helpers/explain/saliency.py",),
+    "guided_backprop": ("helpers/explain/guided_backprop.py", "helpers/explain/saliency.py"),
+    "smoothgrad_saliency": ("helpers/explain/smoothgrad.py", "helpers/explain/saliency.py"),
+    "smoothgrad_guided": ("helpers/explain/smoothgrad.py", "helpers/explain/guided_backprop.py",
+                          "helpers/explain/saliency.py"),
+    "lime": ("helpers/explain/lime_explainer.py",),
+    "ascent_plain": ("helpers/explain/filters.py",),
+    "ascent_regularized": ("helpers/explain/filters.py",),
+    "trust": ("helpers/explain/*.py", "helpers/trust/*.py"),
+}
+_ALL_GLOBS = ("helpers/explain/*.py", "helpers/trust/*.py", "helpers/evaluation/*.py", "helpers/data/*.py")
 
 
 def _sha(parts: Iterable[bytes]) -> str:
@@ -66,9 +81,10 @@ def files_fingerprint(paths: Iterable[Path]) -> str:
     return _sha(parts)
 
 
-def code_fingerprint(root: Path = PROJECT_ROOT) -> str:
-    """Hash of the source files that compute cached results."""
-    files = sorted({p for pattern in _CODE_GLOBS for p in root.glob(pattern)})
+def code_fingerprint(kind: str | None = None, root: Path = PROJECT_ROOT) -> str:
+    """Hash of the source files that compute results of ``kind`` (unknown kinds: all of them)."""
+    patterns = _COMMON_GLOBS + _KIND_GLOBS.get(kind, _ALL_GLOBS)
+    files = sorted({p for pattern in patterns for p in root.glob(pattern)})
     return _sha([p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() for p in files])
 
 
@@ -97,10 +113,12 @@ class ResultCache:
         self.enabled = enabled
         self.hits: list[str] = []
         self.misses: list[str] = []
-        self._code = code_fingerprint()
+        self._code: dict[str, str] = {}
 
     def key(self, kind: str, parts: dict) -> str:
-        payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "code": self._code,
+        if kind not in self._code:
+            self._code[kind] = code_fingerprint(kind)
+        payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "code": self._code[kind],
                               "parts": _canonical(parts)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 

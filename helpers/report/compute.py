@@ -6,6 +6,8 @@ Editing this file changes the cache keys (its source is part of them).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -29,7 +31,10 @@ def predictions(cache: ResultCache, model: nn.Module, model_fp: str, split: Food
                 progress: bool | None) -> dict:
     """Predictions over the whole split: indices, labels, predicted, probabilities, skipped files."""
     def compute() -> dict:
-        result = predict_split(model, split, batch_size=max(batch_size, 32), progress=progress_enabled(progress))
+        with warnings.catch_warnings():  # the set-up section lists unreadable files itself
+            warnings.filterwarnings("ignore", message="Skipping unreadable image")
+            result = predict_split(model, split, batch_size=max(batch_size, 32),
+                                   progress=progress_enabled(progress))
         return {"indices": torch.tensor(result.indices), "labels": result.labels, "predicted": result.predicted,
                 "probabilities": result.probabilities,
                 "skipped": {str(k): v for k, v in result.skipped.items()}}

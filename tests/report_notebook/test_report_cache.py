@@ -66,3 +66,17 @@ def test_model_fingerprint_follows_weights():
     with torch.no_grad():
         model.fc[-1].bias[0] += 1
     assert model_fingerprint(model) != before
+
+
+def test_code_fingerprint_follows_only_the_kind_s_sources(tmp_path):
+    from helpers.report.cache import code_fingerprint
+
+    explain = tmp_path / "helpers" / "explain"
+    explain.mkdir(parents=True)
+    (explain / "lime_explainer.py").write_text("v1")
+    (explain / "saliency.py").write_text("v1")
+    before = {kind: code_fingerprint(kind, tmp_path) for kind in ("lime", "saliency", "trust")}
+    (explain / "lime_explainer.py").write_text("v2")
+    after = {kind: code_fingerprint(kind, tmp_path) for kind in ("lime", "saliency", "trust")}
+    assert after["lime"] != before["lime"] and after["trust"] != before["trust"]
+    assert after["saliency"] == before["saliency"]
