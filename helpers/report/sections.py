@@ -373,7 +373,7 @@ def q5_trust(run: ReportRun) -> None:
            best_ins=name[best_ins], best_ins_value=num(rows[best_ins]["insertion_mean"]),
            random_del=num(rand["deletion_mean"]) if rand else "n/a",
            random_ins=num(rand["insertion_mean"]) if rand else "n/a",
-           beat=", ".join(beat) if beat else t("none"), n_beat=len(beat), n_methods=len(methods))
+           beat=t("list_sep").join(beat) if beat else t("none"), n_beat=len(beat), n_methods=len(methods))
     guided_rho = rows["guided"]["spearman_mean"]
     sal_rho = rows["saliency"]["spearman_mean"]
     run.md("q5_answer_randomisation", guided=num(guided_rho), smooth_guided=num(rows["smooth_guided"]["spearman_mean"]),

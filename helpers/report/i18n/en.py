@@ -261,6 +261,7 @@ TEXTS = {
     "method_ig": "Integrated Gradients",
     "baseline_random": "random map (baseline)",
     "baseline_centre": "centre prior (baseline)",
+    "list_sep": ", ",
     "none": "none",
     "q5_answer_faithfulness": (
         "**Answer.** Faithfulness: the lowest deletion area is {{best_del}}'s ({{best_del_value}}; random map "

@@ -232,6 +232,7 @@ TEXTS = {
     "method_ig": "Integrated Gradients",
     "baseline_random": "隨機圖（基準）",
     "baseline_centre": "中心先驗圖（基準）",
+    "list_sep": "、",
     "none": "無",
     "q5_answer_faithfulness": (
         "**答：** 忠實度方面，deletion 面積最小的是 {{best_del}}（{{best_del_value}}；隨機圖為 {{random_del}}），"
