@@ -48,7 +48,7 @@ def main() -> int:
     device = pick_device(args.device)
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else "CPU"
     print(f"device {device} ({name}), torch {torch.__version__}")
-    print(f"{'model':8} {'what':38} {'s/image':>9}  {'x plain passes':>14}")
+    print(f"{'model':8} {'what':38} {'ms/image':>10}  {'x plain passes':>14}")
     for model_name in ("classic", "default"):
         model, side, _ = build_model(model_name)
         model = model.to(device)
@@ -71,7 +71,7 @@ def main() -> int:
                    device, 1) / args.images, args.lime_samples, forward),
         ]
         for what, seconds, passes, unit in rows:
-            print(f"{model_name:8} {what:38} {seconds:9.4f}  {seconds / (passes * unit):14.2f}")
+            print(f"{model_name:8} {what:38} {seconds * 1e3:10.2f}  {seconds / (passes * unit):14.2f}")
     print("command: python bench/bench_device.py " + " ".join(sys.argv[1:]))
     return 0
 
