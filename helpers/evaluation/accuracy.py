@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = load_model(args.arch, args.checkpoint, args.channel_order, device=args.device)
         split = Food11Split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode)
-        predictions = predict_split(loaded.model, split, args.batch_size, progress=sys.stderr.isatty())
+        predictions = predict_split(loaded.model, split, args.batch_size)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

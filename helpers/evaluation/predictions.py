@@ -10,6 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers.data.food11 import Food11Split
+from helpers.explain.base import model_device, progress_enabled
 
 
 @dataclass
@@ -32,8 +33,9 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
     """Run ``model`` over the split (or some of its images) in batches, under inference mode.
 
     The model's train/eval mode is left as it was; predictions are made in eval mode.
+    ``progress=None`` shows a bar only in an interactive terminal (TQDM_DISABLE=1 wins).
     """
-    device = next(model.parameters()).device
+    device = model_device(model)
     was_training = model.training
     model.eval()
     kept, labels, probabilities = [], [], []
@@ -41,7 +43,8 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
     try:
         with torch.inference_mode():
             for images, batch_labels, batch_indices in tqdm(split.batches(batch_size, indices), total=total,
-                                                            desc=f"predict {split.split}", disable=not progress):
+                                                            desc=f"predict {split.split}",
+                                                            disable=not progress_enabled(progress)):
                 logits = model(images.to(device))
                 if not torch.isfinite(logits).all():
                     raise ValueError("The model produced NaN or infinite logits: check the checkpoint and "

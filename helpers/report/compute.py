@@ -16,7 +16,7 @@ from helpers.data.food11 import Food11Split
 from helpers.evaluation.predictions import predict_split
 from helpers.explain import (ActivationMaximization, GuidedBackprop, LimeExplainer, LimeResult, Saliency,
                              SmoothGrad)
-from helpers.explain.base import progress_enabled
+from helpers.explain.base import model_device, progress_enabled
 from helpers.explain.filters import _layer_output
 from helpers.models.layers import resolve_layer
 from helpers.report.cache import ResultCache, files_fingerprint, tensor_fingerprint
@@ -57,7 +57,7 @@ def layer_channel_means(cache: ResultCache, model: nn.Module, model_fp: str, spl
         try:
             with torch.inference_mode():
                 for images, _, _ in split.batches(max(batch_size, 32), indices):
-                    device = next(model.parameters()).device
+                    device = model_device(model)
                     act = _layer_output(model, module, images.to(device), stop_early=True)
                     out.append(act.float().mean(dim=(2, 3)).cpu())
         finally:
@@ -178,7 +178,7 @@ def trust_evaluation(cache: ResultCache, model: nn.Module, model_fp: str, images
     from helpers.trust import evaluate_methods, lime_stability
 
     p = dict(params)
-    device = next(model.parameters()).device
+    device = model_device(model)
 
     def compute() -> dict:
         seed, batch = int(p["seed"]), int(p["batch_size"])

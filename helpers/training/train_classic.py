@@ -27,6 +27,7 @@ from helpers.data.default_dataset import resolve_data_dir
 from helpers.data.food11 import Food11Split
 from helpers.device import pick_device
 from helpers.evaluation.predictions import predict_split
+from helpers.explain.base import progress_enabled
 from helpers.models.classic import Food11CNN
 
 
@@ -83,7 +84,7 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
         state = {k: saved[k] for k in ("epoch", "best_accuracy", "history")}
     augment = _augment()
     loss_fn = nn.CrossEntropyLoss()
-    show = sys.stderr.isatty() if progress is None else progress
+    show = progress_enabled(progress)
     for epoch in range(state["epoch"], config.epochs):
         model.train()
         order = torch.randperm(len(train), generator=generator).tolist()
@@ -100,7 +101,7 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
             total_loss += loss.item() * len(labels)
             seen += len(labels)
             bar.set_postfix(loss=f"{total_loss / seen:.3f}")
-        accuracy = predict_split(model, validation, config.batch_size).accuracy
+        accuracy = predict_split(model, validation, config.batch_size, progress=False).accuracy
         state["history"].append({"epoch": epoch + 1, "loss": total_loss / max(seen, 1),
                                  "validation_accuracy": accuracy})
         if accuracy > state["best_accuracy"]:
