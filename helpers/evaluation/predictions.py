@@ -10,7 +10,7 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers.data.food11 import Food11Split
-from helpers.explain.base import model_device, progress_enabled
+from helpers.device import model_device, progress_enabled
 
 
 @dataclass

@@ -8,22 +8,15 @@ image), an int (that class for all images) or a sequence / 1-D tensor (one class
 from __future__ import annotations
 
 import contextlib
-import os
-import sys
 from collections.abc import Iterator, Sequence
 from typing import Union
 
 import torch
 from torch import Tensor, nn
 
+from helpers.device import model_device
+
 TargetType = Union[None, int, Sequence[int], Tensor]
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter or buffer (CPU for a parameter-free model)."""
-    for tensor in list(model.parameters()) + list(model.buffers()):
-        return tensor.device
-    return torch.device("cpu")
 
 
 def check_inputs(inputs: Tensor) -> None:
@@ -66,16 +59,6 @@ def resolve_target(target: TargetType, n: int, num_classes: int,
         raise ValueError(f"target {resolved[bad].tolist()} out of range: the model has {num_classes} classes "
                          f"(valid: 0..{num_classes - 1})")
     return resolved
-
-
-def progress_enabled(progress: bool | None) -> bool:
-    """Progress bars only where they render as text: an interactive terminal, not a notebook or
-    a PDF export (widgets become ``HBox(children=...)`` junk there). TQDM_DISABLE=1 wins."""
-    if os.environ.get("TQDM_DISABLE", "").strip().lower() not in ("", "0", "false"):
-        return False
-    if progress is not None:
-        return bool(progress)
-    return sys.stderr is not None and hasattr(sys.stderr, "isatty") and sys.stderr.isatty()
 
 
 @contextlib.contextmanager

@@ -11,7 +11,9 @@ from torch import Tensor, nn
 
 from helpers.models.layers import check_filter_index, resolve_layer
 
-from .base import check_inputs, frozen_eval, model_device
+from helpers.device import model_device
+
+from .base import check_inputs, frozen_eval
 
 
 class _LayerOutputReached(Exception):

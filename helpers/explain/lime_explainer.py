@@ -25,7 +25,9 @@ from lime import lime_image
 from skimage.segmentation import slic
 from torch import Tensor, nn
 
-from .base import TargetType, check_inputs, frozen_eval, model_device, resolve_target, temporary_channels_last
+from helpers.device import model_device
+
+from .base import TargetType, check_inputs, frozen_eval, resolve_target, temporary_channels_last
 
 
 def make_predict_fn(model: nn.Module, batch_size: int = 64) -> Callable[[np.ndarray], np.ndarray]:

@@ -10,7 +10,9 @@ import tqdm
 import torch
 from torch import Tensor
 
-from .base import Explainer, TargetType, check_inputs, progress_enabled
+from helpers.device import progress_enabled
+
+from .base import Explainer, TargetType, check_inputs
 
 VARIANTS = ("mean", "mean_square", "variance")
 

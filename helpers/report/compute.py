@@ -16,7 +16,7 @@ from helpers.data.food11 import Food11Split
 from helpers.evaluation.predictions import predict_split
 from helpers.explain import (ActivationMaximization, GuidedBackprop, LimeExplainer, LimeResult, Saliency,
                              SmoothGrad)
-from helpers.explain.base import model_device, progress_enabled
+from helpers.device import model_device, progress_enabled
 from helpers.explain.filters import _layer_output
 from helpers.models.layers import resolve_layer
 from helpers.report.cache import ResultCache, files_fingerprint, tensor_fingerprint

@@ -27,7 +27,7 @@ from helpers.data.default_dataset import resolve_data_dir
 from helpers.data.food11 import Food11Split
 from helpers.device import pick_device
 from helpers.evaluation.predictions import predict_split
-from helpers.explain.base import progress_enabled
+from helpers.device import progress_enabled
 from helpers.models.classic import Food11CNN
 
 
