@@ -3,10 +3,18 @@
 ``torch.load`` of a pickle can run arbitrary code, so checkpoints are read with
 ``weights_only=True``. A whole pickled model (``torch.save(model)``) is only read with the explicit
 opt-in ``allow_pickle=True``, for files you made yourself.
+
+Before loading, the file's structure is checked without executing anything (zip directory, pickle
+opcodes), so that an empty file, a file that is not a PyTorch checkpoint at all (random bytes, text,
+a truncated download) and a real checkpoint holding pickled Python objects get different messages:
+only the last one may be loaded with ``allow_pickle=True``.
 """
 from __future__ import annotations
 
 import pickle
+import pickletools
+import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -14,6 +22,9 @@ import torch
 from torch import nn
 
 _WRAPPER_KEYS = ("state_dict", "model_state_dict", "model", "net", "weights")
+# torch.save's older (non-zip) format starts with this pickled magic number.
+_LEGACY_MAGIC = pickle.dumps(torch.serialization.MAGIC_NUMBER, protocol=2)
+_EXPECTED = "Expected a file written by torch.save(model.state_dict(), path)."
 
 
 class CheckpointError(ValueError):
@@ -44,23 +55,97 @@ def _strip_prefix(state: Mapping[str, torch.Tensor], model_keys: set[str]) -> di
     return state
 
 
+def _is_complete_pickle(stream) -> bool:
+    """True when ``stream`` holds a well-formed pickle up to its STOP opcode (read, never executed)."""
+    try:
+        for opcode, _, _ in pickletools.genops(stream):
+            if opcode.name == "STOP":
+                return True
+    except (ValueError, EOFError, pickle.UnpicklingError, UnicodeDecodeError):
+        return False
+    return False
+
+
+def torch_file_format(path: str | Path) -> str | None:
+    """``"zip"`` or ``"legacy"`` when ``path`` is structurally a ``torch.save`` file, else None.
+
+    Only the zip directory and the pickle opcodes are read; nothing in the file is executed.
+    """
+    path = Path(path)
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                pickles = [n for n in archive.namelist() if n.endswith("/data.pkl") or n == "data.pkl"]
+                if len(pickles) != 1:
+                    return None
+                with archive.open(pickles[0]) as stream:
+                    return "zip" if _is_complete_pickle(stream) else None
+        except (zipfile.BadZipFile, OSError, EOFError):
+            return None
+    with path.open("rb") as stream:
+        if stream.read(len(_LEGACY_MAGIC)) != _LEGACY_MAGIC:
+            return None
+        # After the magic number: protocol version, system info and the saved object, three pickles.
+        return "legacy" if all(_is_complete_pickle(stream) for _ in range(3)) else None
+
+
+def _looks_like(path: Path) -> str:
+    """A few words on what a file that is not a torch checkpoint seems to be."""
+    with path.open("rb") as stream:
+        head = stream.read(512)
+    if head.startswith(b"PK"):
+        return "a damaged or truncated zip archive (an interrupted save, copy or download?)"
+    if head.startswith(b"\x80") and head[1:2] in (b"\x02", b"\x03", b"\x04", b"\x05"):
+        return "a plain Python pickle, not one written by torch.save"
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        return "binary data in no format torch.save writes"
+    first = text.strip().splitlines()[0][:60] if text.strip() else ""
+    return f"a text file (it starts with {first!r})"
+
+
+def _unsupported_globals(error: Exception) -> str:
+    """The classes named in torch's weights-only refusal, e.g. ``helpers.models.classic.Food11CNN``."""
+    names = sorted(set(re.findall(r"Unsupported global: GLOBAL ([\w.]+)", str(error))))
+    return ", ".join(names) if names else str(error).splitlines()[0]
+
+
 def read_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, torch.Tensor]:
-    """Read a checkpoint file into a plain state_dict (on the CPU)."""
+    """Read a checkpoint file into a plain state_dict (on the CPU).
+
+    Raises CheckpointError saying whether the file is missing, empty, not a PyTorch checkpoint,
+    or a checkpoint with pickled Python objects (loadable only with ``allow_pickle=True``).
+    """
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} does not exist (or is not a file). Pass the path of a "
                               "state_dict saved with torch.save(model.state_dict(), path).")
+    if path.stat().st_size == 0:
+        raise CheckpointError(f"Checkpoint {path} is empty (0 bytes): the save, copy or download that made it "
+                              f"did not finish. {_EXPECTED}")
+    if torch_file_format(path) is None:
+        raise CheckpointError(f"{path} is not a PyTorch checkpoint: it looks like {_looks_like(path)}. "
+                              f"{_EXPECTED}")
     try:
         obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
     except pickle.UnpicklingError as error:
+        if allow_pickle:
+            raise CheckpointError(f"Cannot unpickle checkpoint {path}: {error}. {_EXPECTED}") from error
         raise CheckpointError(
             f"{path} is not a plain state_dict: it contains pickled Python objects (probably a whole "
             "model saved with torch.save(model)). Loading it could run code from the file, so it is "
             "refused by default. If you made this file yourself and trust it, pass allow_pickle=True "
             "(report parameter checkpoint_allow_pickle=True); better, re-save it with "
-            f"torch.save(model.state_dict(), path). Detail: {str(error).splitlines()[0]}") from error
-    except (RuntimeError, EOFError, OSError) as error:
-        raise CheckpointError(f"Cannot read checkpoint {path}: {error}. Is it a file written by torch.save?") from error
+            f"torch.save(model.state_dict(), path). It refers to: {_unsupported_globals(error)}") from error
+    except (ImportError, AttributeError) as error:
+        # allow_pickle=True on a whole model whose class cannot be imported here (e.g. __main__.Net).
+        raise CheckpointError(f"{path} holds a pickled object whose class cannot be imported here ({error}). "
+                              "Re-save it where it was made with torch.save(model.state_dict(), path).") from error
+    except (RuntimeError, EOFError, OSError, KeyError, ValueError) as error:
+        detail = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointError(f"Cannot read checkpoint {path}: {detail}. The file may be damaged or "
+                              f"truncated. {_EXPECTED}") from error
     return dict(_unwrap(obj))
 
 

@@ -1,10 +1,14 @@
-"""Loading users' checkpoints: plain, wrapped, DataParallel, mismatched, pickled; config inference."""
+"""Loading users' checkpoints: plain, wrapped, DataParallel, mismatched, pickled, empty, not torch at all;
+config inference."""
 from __future__ import annotations
+
+import os
+import pickle
 
 import pytest
 import torch
 
-from helpers.models.checkpoint import CheckpointError, load_checkpoint, read_state_dict
+from helpers.models.checkpoint import CheckpointError, load_checkpoint, read_state_dict, torch_file_format
 from helpers.models.classic import Food11CNN
 from helpers.models.registry import infer_classic_config, load_model
 
@@ -57,16 +61,80 @@ def test_pickled_whole_model_is_refused_unless_allowed(tmp_path):
     assert _same_weights(source, target)
 
 
-def test_missing_and_garbage_files(tmp_path):
+def test_missing_file_and_dict_without_weights(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         read_state_dict(tmp_path / "nope.pt")
-    garbage = tmp_path / "garbage.pt"
-    garbage.write_bytes(b"\x00\x01 definitely not torch")
-    with pytest.raises(CheckpointError, match="Cannot read checkpoint|not a plain state_dict"):
-        read_state_dict(garbage)
     torch.save({"epoch": 3, "lr": 0.1}, tmp_path / "nodict.pt")
     with pytest.raises(CheckpointError, match="no state_dict was found"):
         read_state_dict(tmp_path / "nodict.pt")
+
+
+def test_empty_file_says_it_is_empty(tmp_path):
+    path = tmp_path / "empty.pt"
+    path.write_bytes(b"")
+    with pytest.raises(CheckpointError, match=r"is empty \(0 bytes\)") as error:
+        read_state_dict(path, allow_pickle=True)
+    assert "allow_pickle" not in str(error.value)
+
+
+def _truncated_checkpoint(path):
+    torch.save(_small().state_dict(), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize("content", ["random", "text", "truncated", "plain_pickle"])
+@pytest.mark.parametrize("allow_pickle", [False, True])
+def test_not_a_torch_file_is_called_so_and_never_offered_allow_pickle(tmp_path, content, allow_pickle):
+    path = tmp_path / "model.pt"
+    if content == "random":
+        path.write_bytes(b"\x00" + os.urandom(4096))  # a leading 0 byte: never a zip or pickle header
+    elif content == "text":
+        path.write_text("version https://git-lfs.github.com/spec/v1\noid sha256:abc\n")
+    elif content == "truncated":
+        _truncated_checkpoint(path)
+    else:
+        path.write_bytes(pickle.dumps({"weights": [1.0, 2.0]}))
+    with pytest.raises(CheckpointError) as error:
+        read_state_dict(path, allow_pickle=allow_pickle)
+    message = str(error.value)
+    assert "is not a PyTorch checkpoint" in message
+    assert "torch.save(model.state_dict(), path)" in message
+    assert "allow_pickle" not in message and "pickled Python objects" not in message
+    assert torch_file_format(path) is None
+
+
+def test_what_a_broken_file_looks_like_is_named(tmp_path):
+    path = tmp_path / "model.pt"
+    _truncated_checkpoint(path)
+    with pytest.raises(CheckpointError, match="truncated zip archive"):
+        read_state_dict(path)
+    path.write_text("hello\n")
+    with pytest.raises(CheckpointError, match="text file \\(it starts with 'hello'\\)"):
+        read_state_dict(path)
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_real_checkpoints_are_recognised_in_both_torch_formats(tmp_path, zip_format):
+    path = tmp_path / "c.pt"
+    source = _small()
+    torch.save(source.state_dict(), path, _use_new_zipfile_serialization=zip_format)
+    assert torch_file_format(path) == ("zip" if zip_format else "legacy")
+    target = Food11CNN(3, input_size=32)
+    load_checkpoint(target, path)
+    assert _same_weights(source, target)
+
+
+@pytest.mark.parametrize("zip_format", [True, False])
+def test_whole_pickled_model_names_its_class_and_suggests_allow_pickle(tmp_path, zip_format):
+    path = tmp_path / "whole.pt"
+    torch.save(_small(), path, _use_new_zipfile_serialization=zip_format)
+    assert torch_file_format(path) is not None
+    with pytest.raises(CheckpointError) as error:
+        read_state_dict(path)
+    message = str(error.value)
+    assert "contains pickled Python objects" in message and "allow_pickle=True" in message
+    assert "helpers.models.classic.Food11CNN" in message
 
 
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
