@@ -19,6 +19,13 @@ up activations in eval mode). Re-initialisation uses the layer's own ``reset_par
 (PyTorch's default init, i.e. the untrained layer) under a seeded, forked RNG (the global RNG is
 left alone); a layer without one gets N(0, std of its trained parameter).
 
+A map that is CONSTANT after a step (e.g. Grad-CAM once every weighted activation is negative:
+ReLU leaves zeros everywhere) ranks no pixel above another, so its Spearman correlation with the
+original is undefined: it stays NaN, is marked in ``constant`` and counted per step
+(``n_constant``), and summaries say how many of the images it left out. Its SSIM is still
+defined (the constant map normalises to zeros). Step 0 is the original model: similarity 1 by
+definition, unless the original map itself is constant (then NaN there too, and counted).
+
 Cost: one map computation (a factory call + ``attribute``) per measured step. EfficientNet-Lite0
 has 50 convolution / linear layers (99 with BatchNorm): measure a few steps (``max_steps``), per block
 (``group_depth=2``) or only full randomisation (``layers=[last]`` / ``max_steps=1``).
@@ -36,7 +43,8 @@ from torch import Tensor, nn
 
 from helpers.explain.base import TargetType, check_inputs
 
-from .maps import MethodLike, attribute_fn, preserved_flags, resolve_targets
+from .intervals import Interval, mean_ci
+from .maps import MethodLike, attribute_fn, pixel_importance, preserved_flags, resolve_targets
 from .similarity import spearman, ssim
 
 BATCHNORM_MODES = ("skip", "reset")
@@ -153,13 +161,25 @@ def factory_from(method: MethodLike, model: nn.Module) -> ExplainerFactory:
     return lambda other: method if other is model else rebind(method, model, other)
 
 
+def constant_maps(maps: Tensor, absolute: bool = True) -> Tensor:
+    """(N,) bool: the map has one value everywhere (|map| summed over channels, or the signed
+    sum when not ``absolute``), so it ranks no pixel and its Spearman correlation is undefined."""
+    if maps.dim() == 3:
+        maps = maps.unsqueeze(1)
+    values = pixel_importance(maps) if absolute else maps.detach().float().sum(dim=1)
+    flat = values.reshape(values.shape[0], -1)
+    return (flat.amax(dim=1) == flat.amin(dim=1)).cpu()
+
+
 @dataclass
 class RandomisationResult:
     """Similarity to the original map along the cascade, for N images.
 
     layers: measured layer names (step 0 = "original", then the layer randomised last at that
     step); n_randomised: how many layers were random at each step; spearman, ssim: (S, N)
-    (step 0 is 1 by definition); target (N,); maps: the recomputed maps (S, N, ...) if kept.
+    (step 0 is 1 by definition); constant: (S, N) bool, the map of that step or the original
+    is constant, so the Spearman value is NaN (undefined, see the module docstring);
+    target (N,); maps: the recomputed maps (S, N, ...) if kept.
     """
 
     layers: list[str]
@@ -167,17 +187,51 @@ class RandomisationResult:
     spearman: Tensor
     ssim: Tensor
     target: Tensor
+    constant: Tensor | None = None
     maps: list[Tensor] | None = field(default=None, repr=False)
 
+    def __post_init__(self) -> None:
+        if self.constant is None:  # built by hand from similarities only: derive it from the NaNs
+            self.constant = torch.isnan(self.spearman)
+
+    @property
+    def n_images(self) -> int:
+        return int(self.spearman.shape[1])
+
+    @property
+    def n_constant(self) -> list[int]:
+        """Per measured step: how many of the N maps were constant (no Spearman value)."""
+        return [int(k) for k in self.constant.sum(dim=1).tolist()]
+
     def rows(self) -> list[dict[str, object]]:
-        """Tidy rows: step, layer, n_randomised, image, spearman, ssim."""
+        """Tidy rows: step, layer, n_randomised, image, spearman (NaN when constant), ssim, constant."""
         return [{"step": s, "layer": self.layers[s], "n_randomised": self.n_randomised[s], "image": i,
-                 "spearman": float(self.spearman[s, i]), "ssim": float(self.ssim[s, i])}
+                 "spearman": float(self.spearman[s, i]), "ssim": float(self.ssim[s, i]),
+                 "constant": bool(self.constant[s, i])}
                 for s in range(len(self.layers)) for i in range(self.spearman.shape[1])]
 
     def final(self) -> tuple[Tensor, Tensor]:
         """(spearman (N,), ssim (N,)) at the last measured step (full randomisation by default)."""
         return self.spearman[-1], self.ssim[-1]
+
+    def summary(self, confidence: float = 0.95, method: str = "t") -> list[dict[str, object]]:
+        """One row per measured step, step 0 (original) to the last (full randomisation by
+        default): the points of the randomisation curve. Per metric ("spearman", "ssim"): mean,
+        low, high over the images with a value, and n (how many); n_constant: maps that were
+        constant at that step (left out of the Spearman mean, so the text can say "k of N maps
+        became constant"). A step where every map is constant has a NaN Spearman mean: plot it
+        as such (e.g. a marked point), do not drop it."""
+        out = []
+        for s in range(len(self.layers)):
+            row: dict[str, object] = {"step": s, "layer": self.layers[s], "n_randomised": self.n_randomised[s],
+                                      "n_images": self.n_images, "n_constant": int(self.constant[s].sum())}
+            for metric in ("spearman", "ssim"):
+                values = getattr(self, metric)[s].double().cpu().numpy()
+                interval: Interval = mean_ci(values, confidence, method, bounds=(-1.0, 1.0))
+                row.update({f"{metric}_mean": interval.mean, f"{metric}_low": interval.low,
+                            f"{metric}_high": interval.high, f"{metric}_n": interval.n})
+            out.append(row)
+        return out
 
 
 def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory: ExplainerFactory,
@@ -208,7 +262,12 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
     original_maps = original_maps.detach()
     n = images.shape[0]
     names, counts = ["original"], [0]
-    rho, sim = [torch.ones(n, dtype=torch.float64)], [torch.ones(n, dtype=torch.float64)]
+    original_constant = constant_maps(original_maps, absolute)
+    # Step 0 compares the original with itself: 1, except where the original has no ranking.
+    rho = [torch.where(original_constant, torch.tensor(float("nan"), dtype=torch.float64),
+                       torch.ones(n, dtype=torch.float64))]
+    sim = [torch.ones(n, dtype=torch.float64)]
+    constant = [original_constant]
     kept = [original_maps] if keep_maps else None
     for position, name, randomised in randomised_copies(model, batchnorm, seed):
         if position not in measure:
@@ -218,9 +277,10 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
         counts.append(position + 1)
         rho.append(spearman(original_maps, maps, absolute))
         sim.append(ssim(original_maps, maps, absolute))
+        constant.append(constant_maps(maps, absolute) | original_constant)
         if kept is not None:
             kept.append(maps)
         if position == max(measure):
             break  # nothing else to measure: leave the deeper layers alone
     return RandomisationResult(layers=names, n_randomised=counts, spearman=torch.stack(rho), ssim=torch.stack(sim),
-                               target=target_t.cpu(), maps=kept)
+                               target=target_t.cpu(), constant=torch.stack(constant), maps=kept)

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from helpers.explain import GradCAM, GuidedBackprop, Saliency, SmoothGrad
-from helpers.trust import (cascade_layers, cascading_randomisation, checkpoint_steps, factory_from,
+from helpers.trust import (cascade_layers, cascading_randomisation, checkpoint_steps, constant_maps, factory_from,
                            parameter_layers, randomised_copies, rebind)
 from trust_testutils import make_small, small_images
 
@@ -72,7 +72,7 @@ def test_gradient_similarity_drops_and_original_untouched():
     rho, sim = result.final()
     assert rho.mean() < 0.5 and sim.mean() < 0.5
     assert len(result.rows()) == 4 * 4 and set(result.rows()[0]) == {"step", "layer", "n_randomised", "image",
-                                                                      "spearman", "ssim"}
+                                                                      "spearman", "ssim", "constant"}
     assert state_bytes(model) == before
     # the original map is recomputed on the user's model: it must equal a fresh one
     torch.testing.assert_close(result.maps[0], Saliency(model).attribute(x, result.target))
@@ -114,3 +114,53 @@ def test_classic_model_cascade_reaches_first_conv():
 
     cascade = cascade_layers(Food11CNN())
     assert cascade[0] == "fc.4" and cascade[-1] == "cnn.0" and len(cascade) == 8
+
+
+def _constant_after_randomisation(model: torch.nn.Module, constant_images: slice):
+    """A factory: Saliency on ``model``; on any other (randomised) model, Saliency with the maps
+    of ``constant_images`` replaced by zeros (as Grad-CAM gives when ReLU removes everything)."""
+    def factory(m):
+        saliency = Saliency(m)
+        if m is model:
+            return saliency
+
+        def method(inputs, target):
+            maps = saliency.attribute(inputs, target).clone()
+            maps[constant_images] = 0.0
+            return maps
+        return method
+    return factory
+
+
+def test_constant_maps_are_counted_per_step_not_dropped():
+    model, x = make_small(), small_images(4)
+    result = cascading_randomisation(model, x, _constant_after_randomisation(model, slice(0, 1)))
+    assert result.layers == ["original", "fc", "conv2", "conv1"]
+    assert result.n_constant == [0, 1, 1, 1]
+    assert torch.isnan(result.spearman[1:, 0]).all() and torch.isfinite(result.spearman[:, 1:]).all()
+    assert result.constant[1:, 0].all() and not result.constant[:, 1:].any()
+    assert torch.isfinite(result.ssim).all()  # SSIM stays defined for a constant map
+    summary = result.summary()
+    assert [row["n_randomised"] for row in summary] == [0, 1, 2, 3]  # every measured point, full randomisation last
+    assert summary[0]["spearman_mean"] == 1.0 and summary[0]["n_constant"] == 0
+    last = summary[-1]
+    assert last["n_constant"] == 1 and last["spearman_n"] == 3 and last["n_images"] == 4
+    assert last["spearman_mean"] == pytest.approx(float(result.spearman[-1, 1:].mean()))
+    assert [r["constant"] for r in result.rows() if r["step"] == 3] == [True, False, False, False]
+
+
+def test_every_map_constant_keeps_the_step_with_an_undefined_mean():
+    model, x = make_small(), small_images(3)
+    result = cascading_randomisation(model, x, _constant_after_randomisation(model, slice(None)), max_steps=2)
+    summary = result.summary()
+    assert len(summary) == 3 and result.n_constant == [0, 3, 3]
+    assert summary[-1]["spearman_n"] == 0 and summary[-1]["spearman_mean"] != summary[-1]["spearman_mean"]  # NaN
+
+
+def test_constant_original_map_is_counted_at_step_zero():
+    model, x = make_small(), small_images(2)
+    zeros = lambda m: (lambda inputs, target: torch.zeros_like(inputs))  # noqa: E731
+    result = cascading_randomisation(model, x, zeros, max_steps=1)
+    assert result.n_constant == [2, 2] and torch.isnan(result.spearman).all()
+    assert constant_maps(torch.zeros(2, 3, 4, 4)).tolist() == [True, True]
+    assert constant_maps(torch.eye(4).expand(1, 1, 4, 4)).tolist() == [False]
