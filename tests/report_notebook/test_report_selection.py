@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers.report.selection import select_images
+from helpers.evaluation.selection import select_images
 
 
 def _split(seed=0, classes=5, per_class=12, accuracy=0.7):

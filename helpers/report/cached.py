@@ -1,0 +1,193 @@
+"""``cached(fn, *args, **kwargs)``: the notebook's one way to call an expensive computation.
+
+``fn`` is an explainer (its ``attribute`` is called), a bound method (``lime.explain``,
+``maximizer.run``) or a function (``predict_split``). The result is stored in the
+:class:`~helpers.report.cache.ResultCache` under a key made of what is called and with what:
+models by their weights, tensors by their values, splits by their files, explainers by their
+settings (recursively: ``SmoothGrad(GuidedBackprop(model))``), plus a hash of the source files
+that define every class and function involved. Change any of them and the key changes.
+
+Results may be tensors, numbers, strings, lists/dicts of them, NumPy arrays, paths and dataclasses
+of this package (``LimeResult``, ``Predictions``...): they are stored as plain containers of
+tensors (read back with ``weights_only=True``, so a cache file can never run code) and rebuilt.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib
+import inspect
+import types
+from collections.abc import Callable
+from functools import partial as functools_partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from helpers.data.food11 import Food11Split
+from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
+
+# Sources every result depends on, whatever the method: the models, image decoding, devices.
+COMMON_SOURCES = ("helpers/models/*.py", "helpers/data/images.py", "helpers/data/food11.py", "helpers/device.py",
+                  "helpers/explain/base.py", "helpers/report/cached.py")
+# Attributes and arguments that change how a call is shown, never what it returns.
+NOT_IN_KEY = frozenset({"progress"})
+
+
+def _helpers_source(obj: Any) -> Path | None:
+    module = getattr(obj, "__module__", None) or ""
+    if module.split(".")[0] != "helpers":
+        return None
+    path = inspect.getsourcefile(importlib.import_module(module))
+    return Path(path) if path else None
+
+
+class _Describer:
+    """Turns call arguments into a JSON-able description and collects the source files involved."""
+
+    def __init__(self) -> None:
+        self.sources: set[Path] = set()
+        self._models: dict[int, str] = {}  # an explainer and its wrapper share one model: hash it once
+
+    def _note(self, obj: Any) -> None:
+        classes = type(obj).__mro__ if not isinstance(obj, (type, types.FunctionType)) else (obj,)
+        for cls in classes:
+            path = _helpers_source(cls)
+            if path:
+                self.sources.add(path)
+
+    def __call__(self, value: Any) -> Any:
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        if isinstance(value, (np.integer, np.floating, np.bool_)):
+            return value.item()
+        if isinstance(value, nn.Module):
+            self._note(value)
+            if id(value) not in self._models:
+                self._models[id(value)] = model_fingerprint(value)
+            return {"model": self._models[id(value)]}
+        if isinstance(value, (torch.Tensor, np.ndarray)):
+            return {"tensor": tensor_fingerprint(value)}
+        if isinstance(value, Path):
+            return str(value)
+        if isinstance(value, Food11Split):
+            return {"split": files_fingerprint(r.path for r in value.records), "size": value.image_size,
+                    "resize": value.resize_mode, "channels": value.channel_order}
+        if isinstance(value, (list, tuple)):
+            return [self(v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): self(v) for k, v in sorted(value.items(), key=lambda kv: str(kv[0]))
+                    if str(k) not in NOT_IN_KEY}
+        if isinstance(value, types.MethodType):
+            return {"method": value.__func__.__qualname__, "of": self(value.__self__)}
+        if isinstance(value, types.FunctionType):
+            self._note(value)
+            return {"function": f"{value.__module__}.{value.__qualname__}"}
+        if isinstance(value, functools_partial):
+            return {"partial": self(value.func), "args": self(list(value.args)), "kwargs": self(value.keywords)}
+        if _helpers_source(type(value)) is not None:  # an explainer or other object of this package
+            self._note(value)
+            state = {k: v for k, v in vars(value).items() if k not in NOT_IN_KEY}
+            return {"object": type(value).__qualname__, "state": self(state)}
+        raise TypeError(f"cached(): cannot use a {type(value).__name__} in a cache key; pass tensors, numbers, "
+                        "strings, models, splits or objects of helpers")
+
+
+def _code_hash(sources: set[Path]) -> str:
+    files = set(sources)
+    for pattern in COMMON_SOURCES:
+        files.update(PROJECT_ROOT.glob(pattern))
+    digest = hashlib.sha256()
+    for path in sorted(files):
+        digest.update(path.resolve().relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+# -- storing results as plain containers of tensors (what torch.load(weights_only=True) reads) -----
+def to_storable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str, torch.Tensor)):
+        return value
+    if isinstance(value, (np.integer, np.floating, np.bool_)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return {"__ndarray__": torch.from_numpy(np.ascontiguousarray(value).copy())}
+    if isinstance(value, Path):
+        return {"__path__": str(value)}
+    if isinstance(value, tuple):
+        return {"__tuple__": [to_storable(v) for v in value]}
+    if isinstance(value, list):
+        return [to_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {"__items__": [[to_storable(k), to_storable(v)] for k, v in value.items()]}
+    if dataclasses.is_dataclass(value) and _helpers_source(type(value)) is not None:
+        stored = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if f.default is None and item is not None and not _storable(item):
+                continue  # e.g. LimeResult.explanation (lime's own object): optional, rebuilt as None
+            stored[f.name] = to_storable(item)
+        return {"__dataclass__": f"{type(value).__module__}:{type(value).__qualname__}", "fields": stored}
+    raise TypeError(f"cached(): cannot store a {type(value).__name__}")
+
+
+def _storable(value: Any) -> bool:
+    try:
+        to_storable(value)
+    except TypeError:
+        return False
+    return True
+
+
+def from_storable(value: Any) -> Any:
+    if isinstance(value, list):
+        return [from_storable(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    if "__ndarray__" in value:
+        return value["__ndarray__"].numpy()
+    if "__path__" in value:
+        return Path(value["__path__"])
+    if "__tuple__" in value:
+        return tuple(from_storable(v) for v in value["__tuple__"])
+    if "__items__" in value:
+        return {from_storable(k): from_storable(v) for k, v in value["__items__"]}
+    if "__dataclass__" in value:
+        module, qualname = value["__dataclass__"].split(":")
+        if module.split(".")[0] != "helpers":  # only this package's dataclasses are ever rebuilt
+            raise ValueError(f"cache entry names a foreign class {module}.{qualname}")
+        cls = importlib.import_module(module)
+        for part in qualname.split("."):
+            cls = getattr(cls, part)
+        fields = {k: from_storable(v) for k, v in value["fields"].items()}
+        init = {f.name for f in dataclasses.fields(cls) if f.init}
+        obj = cls(**{k: v for k, v in fields.items() if k in init})
+        for k, v in fields.items():
+            if k not in init:
+                setattr(obj, k, v)
+        return obj
+    return {k: from_storable(v) for k, v in value.items()}
+
+
+def call_key(fn: Callable, args: tuple, kwargs: dict) -> tuple[str, dict]:
+    """The cache kind (what is called) and key parts (with what, and the code behind it)."""
+    describe = _Describer()
+    what = describe(fn)
+    if isinstance(fn, types.MethodType):
+        kind = f"{type(fn.__self__).__name__}.{fn.__func__.__name__}"
+    else:
+        kind = getattr(fn, "__qualname__", type(fn).__name__)
+    parts = {"call": what, "args": describe(list(args)), "kwargs": describe(kwargs)}
+    parts["code"] = _code_hash(describe.sources)
+    return kind, parts
+
+
+def cached(cache: ResultCache, fn: Callable | Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)`` (``fn.attribute(...)`` for an explainer), served from ``cache`` when
+    the same call was made before with the same models, data, settings and code."""
+    target = fn if isinstance(fn, (types.FunctionType, types.MethodType)) else getattr(fn, "attribute", fn)
+    kind, parts = call_key(target, args, kwargs)
+    stored = cache.get_or_compute(kind, parts, lambda: to_storable(target(*args, **kwargs)))
+    return from_storable(stored)
