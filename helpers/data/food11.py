@@ -4,6 +4,12 @@ One loader serves the users' Food-11 folders and the embedded demo data (laid ou
 Scanning only reads file names; images are decoded when loaded, and files that turn out corrupt
 are skipped with a warning and remembered in :attr:`Food11Split.skipped`, so the report can say
 how many were left out.
+
+The class count comes from the model when it is given (``num_classes``, the model's outputs), not
+from the largest label in the file names: a stray file such as ``99_0.jpg`` is skipped with its
+reason, a head with more outputs than the data's labels is fine (the unused outputs get names and
+are listed in :attr:`Food11Split.absent_classes`), and only data whose labels run on past the head
+(e.g. labels 0..10 for a 5-way head) is an error.
 """
 from __future__ import annotations
 
@@ -63,9 +69,18 @@ def parse_file_name(path: Path) -> tuple[int, int] | None:
     return (int(match.group(1)), int(match.group(2))) if match else None
 
 
-def read_class_names(root: Path, num_classes: int, language: str = "en") -> list[str]:
+def _fallback_name(label: int, num_classes: int) -> str:
+    return FOOD11_CLASS_NAMES[label] if num_classes == len(FOOD11_CLASS_NAMES) else f"class {label}"
+
+
+def read_class_names(root: Path, num_classes: int, language: str = "en", labels_used: int | None = None) -> list[str]:
     """Class names from ``classes.json`` (``names`` or ``names_<language>``), else Food-11's
-    names when there are 11 classes, else ``class 0``, ``class 1``..."""
+    names when there are 11 classes, else ``class 0``, ``class 1``...
+
+    ``labels_used`` (largest label in the data + 1, at most ``num_classes``): ``classes.json`` must
+    name these; outputs past them that it does not name (a head with more outputs than the data's
+    labels) get the fallback names. Without it, ``classes.json`` must name all ``num_classes``.
+    """
     path = root / CLASSES_FILE
     if path.is_file():
         try:
@@ -75,13 +90,28 @@ def read_class_names(root: Path, num_classes: int, language: str = "en") -> list
         names = data.get(f"names_{language}") or data.get("names")
         if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
             raise DataLayoutError(f"{path} must hold a list of strings under 'names'. {EXPECTED_LAYOUT}")
-        if len(names) < num_classes:
+        needed = num_classes if labels_used is None else labels_used
+        if len(names) < needed:
             raise DataLayoutError(f"{path} names {len(names)} classes but the files use labels up to "
-                                  f"{num_classes - 1}: add the missing names.")
-        return list(names)
-    if num_classes == len(FOOD11_CLASS_NAMES):
-        return list(FOOD11_CLASS_NAMES)
-    return [f"class {k}" for k in range(num_classes)]
+                                  f"{needed - 1}: add the missing names.")
+        if labels_used is None:
+            return list(names)
+        return list(names[:num_classes]) + [_fallback_name(k, num_classes) for k in range(len(names), num_classes)]
+    return [_fallback_name(k, num_classes) for k in range(num_classes)]
+
+
+def _files_by_label(records: Sequence[ImageRecord], labels: Sequence[int], per_label: int = 3,
+                    max_labels: int = 10) -> str:
+    """``5 (4 files, e.g. 5_0.jpg, 5_1.jpg, ...); 6 (...)``: how messages name labels and their files."""
+    parts = []
+    for label in labels[:max_labels]:
+        names = [r.path.name for r in records if r.label == label]
+        more = ", ..." if len(names) > per_label else ""
+        parts.append(f"{label} ({len(names)} file{'s' if len(names) != 1 else ''}, e.g. "
+                     f"{', '.join(names[:per_label])}{more})")
+    if len(labels) > max_labels:
+        parts.append(f"... and {len(labels) - max_labels} more labels")
+    return "; ".join(parts)
 
 
 def check_data_dir(root: str | Path) -> Path:
@@ -105,6 +135,13 @@ class Food11Split:
 
     ``channel_order="bgr"`` hands the model BGR tensors, for HW3 models trained on OpenCV images;
     the models in :mod:`helpers.models` flip channels themselves, so keep "rgb" with those.
+
+    ``num_classes``: the model's number of outputs. Given, it is the split's class count: files
+    whose label the model cannot output are left out and recorded in :attr:`skipped` (and
+    :attr:`outside_labels`), unless the labels run on right past the head (label ``num_classes``
+    occurs, e.g. labels 0..10 for a 5-way head): then the data has classes the model was not
+    trained on and :class:`DataLayoutError` names them. Without it, the class count is the
+    largest label + 1.
     """
 
     root: Path
@@ -113,10 +150,12 @@ class Food11Split:
     resize_mode: ResizeMode = "squash"
     channel_order: ChannelOrder = "rgb"
     language: str = "en"
+    num_classes: int | None = None  # the model's outputs; after construction always the class count
     records: list[ImageRecord] = field(init=False)
     unparsed: list[Path] = field(init=False)
     class_names: list[str] = field(init=False)
     skipped: dict[Path, str] = field(init=False, default_factory=dict)
+    outside_labels: dict[Path, int] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.split not in SPLITS:
@@ -143,13 +182,53 @@ class Food11Split:
         if not self.records:
             raise DataLayoutError(f"Split folder {folder} holds no images named <label>_<n>.jpg "
                                   f"({len(self.unparsed)} other file(s)). {EXPECTED_LAYOUT}")
-        num_classes = max(r.label for r in self.records) + 1
-        self.class_names = read_class_names(self.root, num_classes, self.language)
+        if self.num_classes is None:
+            self.class_names = read_class_names(self.root, max(r.label for r in self.records) + 1, self.language)
+        else:
+            self._drop_labels_outside(self.num_classes)
+            labels_used = max(r.label for r in self.records) + 1
+            self.class_names = read_class_names(self.root, self.num_classes, self.language, labels_used)
+        self.num_classes = len(self.class_names)
         self._by_id = {r.image_id: i for i, r in enumerate(self.records)}
 
+    def _drop_labels_outside(self, num_classes: int) -> None:
+        """Skip files whose label the model cannot output, or raise when the labels run past the head."""
+        if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 1:
+            raise ValueError(f"num_classes must be a positive integer (the model's outputs), got {num_classes!r}")
+        outside = sorted({r.label for r in self.records if r.label >= num_classes})
+        if not outside:
+            return
+        folder = self.root / self.split
+        if num_classes in outside:  # the labels continue right after the head's last class
+            block_end = num_classes
+            while block_end + 1 in outside:
+                block_end += 1
+            raise DataLayoutError(
+                f"The model has {num_classes} outputs (classes 0..{num_classes - 1}) but {folder} also uses "
+                f"the label(s) {', '.join(map(str, outside))}, which it cannot represent: "
+                f"{_files_by_label(self.records, outside)}. Use a checkpoint trained on this data (its last "
+                f"layer needs at least {block_end + 1} outputs), or remove those files.")
+        described = _files_by_label(self.records, outside)
+        kept = []
+        for record in self.records:
+            if record.label < num_classes:
+                kept.append(record)
+                continue
+            self.outside_labels[record.path] = record.label
+            self.skipped[record.path] = (f"label {record.label} is outside the model's {num_classes} classes "
+                                         f"(0..{num_classes - 1})")
+        if not kept:
+            raise DataLayoutError(f"No file in {folder} has a label the model can output (0..{num_classes - 1}): "
+                                  f"{described}. Use a checkpoint trained on this data.")
+        self.records = kept
+        warnings.warn(f"{len(self.outside_labels)} file(s) in {folder} have labels the model cannot output "
+                      f"(0..{num_classes - 1}) and are skipped: labels {described}", stacklevel=4)
+
     @property
-    def num_classes(self) -> int:
-        return len(self.class_names)
+    def absent_classes(self) -> list[int]:
+        """Classes without any file in this split (e.g. extra outputs of a larger head)."""
+        present = {r.label for r in self.records}
+        return [k for k in range(self.num_classes) if k not in present]
 
     def __len__(self) -> int:
         return len(self.records)
@@ -161,6 +240,9 @@ class Food11Split:
     def index_of(self, image_id: str) -> int:
         """Position of an image given its id (file stem, e.g. ``3_101``)."""
         if image_id not in self._by_id:
+            reason = next((why for path, why in self.skipped.items() if path.stem == image_id), None)
+            if reason is not None:
+                raise KeyError(f"Image {image_id!r} in {self.root / self.split} is skipped: {reason}")
             examples = ", ".join(r.image_id for r in self.records[:5])
             raise KeyError(f"No image {image_id!r} in {self.root / self.split}; "
                            f"ids are file names without extension, e.g. {examples}")
@@ -210,6 +292,8 @@ class Food11Split:
 
 
 def load_splits(root: str | Path, image_size: int, resize_mode: ResizeMode = "squash",
-                channel_order: ChannelOrder = "rgb", language: str = "en") -> dict[str, Food11Split]:
-    """All three splits of a Food-11 folder."""
-    return {s: Food11Split(Path(root), s, image_size, resize_mode, channel_order, language) for s in SPLITS}
+                channel_order: ChannelOrder = "rgb", language: str = "en",
+                num_classes: int | None = None) -> dict[str, Food11Split]:
+    """All three splits of a Food-11 folder (``num_classes``: the model's outputs, see Food11Split)."""
+    return {s: Food11Split(Path(root), s, image_size, resize_mode, channel_order, language, num_classes)
+            for s in SPLITS}

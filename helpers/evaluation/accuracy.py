@@ -27,7 +27,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         loaded = load_model(args.arch, args.checkpoint, args.channel_order, device=args.device)
-        split = Food11Split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode)
+        # The class count is the model's: stray labels are skipped, extra outputs are absent classes.
+        split = Food11Split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode,
+                            num_classes=loaded.num_classes)
         predictions = predict_split(loaded.model, split, args.batch_size)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
@@ -36,9 +38,17 @@ def main(argv: list[str] | None = None) -> int:
     report = confusion_report(predictions.labels.numpy(), predictions.predicted.numpy(), names)
     print(f"{args.arch} model on {split.root.name}/{args.split}: accuracy {report.accuracy:.4f} "
           f"({int(report.counts.trace())}/{int(report.counts.sum())} images"
-          f"{f', {len(predictions.skipped)} unreadable skipped' if predictions.skipped else ''})")
+          f"{f', {len(predictions.skipped)} skipped' if predictions.skipped else ''})")
     for name, accuracy, support in report.ranked_classes():
-        print(f"  {name:<20} {accuracy:.3f}  (n={support})")
+        if support:
+            print(f"  {name:<20} {accuracy:.3f}  (n={support})")
+    absent = [names[k] for k in range(len(names)) if not report.support[k]]
+    if absent:  # outputs of the head that no readable image of the split carries
+        print(f"  never in the data (model outputs only): {', '.join(absent)}")
+    for path, reason in list(predictions.skipped.items())[:10]:
+        print(f"  skipped {path.name}: {reason}")
+    if len(predictions.skipped) > 10:
+        print(f"  ... and {len(predictions.skipped) - 10} more skipped")
     return 0
 
 

@@ -24,8 +24,22 @@ class Predictions:
     skipped: dict[Path, str]
 
     @property
+    def num_classes(self) -> int:
+        """The model's number of outputs (columns of ``probabilities``)."""
+        return int(self.probabilities.shape[1])
+
+    @property
     def accuracy(self) -> float:
         return float((self.labels == self.predicted).float().mean()) if len(self.labels) else float("nan")
+
+
+def _check_labels_fit(labels: torch.Tensor, num_outputs: int, split: Food11Split) -> None:
+    outside = sorted(set(labels[labels >= num_outputs].tolist()))
+    if outside:
+        raise ValueError(f"The {split.split} split has label(s) {', '.join(map(str, outside))} but the model has "
+                         f"only {num_outputs} outputs (0..{num_outputs - 1}): build the split with "
+                         f"Food11Split(..., num_classes={num_outputs}) so that such files are skipped with their "
+                         "reason, or use a checkpoint trained on this data.")
 
 
 def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
@@ -34,6 +48,8 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
 
     The model's train/eval mode is left as it was; predictions are made in eval mode.
     ``progress=None`` shows a bar only in an interactive terminal (TQDM_DISABLE=1 wins).
+    The class count is the model's: a label it cannot output raises ValueError (build the split
+    with ``Food11Split(..., num_classes=<model outputs>)`` so such files are skipped instead).
     """
     device = model_device(model)
     was_training = model.training
@@ -46,6 +62,7 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
                                                             desc=f"predict {split.split}",
                                                             disable=not progress_enabled(progress)):
                 logits = model(images.to(device))
+                _check_labels_fit(batch_labels, logits.shape[1], split)
                 if not torch.isfinite(logits).all():
                     raise ValueError("The model produced NaN or infinite logits: check the checkpoint and "
                                      "the input scaling (images are given in [0, 1]).")
