@@ -7,14 +7,20 @@ A result's key is a SHA-256 over: what was computed (``kind``), the model's weig
 the explanation methods (:func:`code_fingerprint`). Change any of them and the key changes, so
 a stale result is never read; nothing is ever invalidated by hand. Values are nested dicts /
 lists of tensors, numbers and strings, stored with ``torch.save`` and read back with
-``weights_only=True`` (no pickled code), written atomically (temporary file + rename).
+``weights_only=True`` (no pickled code), written atomically (temporary file + rename) with the
+permissions a plain ``open()`` would give (``0o666`` less the umask: group-readable like the
+report's other outputs; ``mkstemp`` alone gives ``0o600``). A ``.part`` file that an interrupted
+write left behind is removed by the next :class:`ResultCache` once it is older than
+``stale_part_seconds`` (a live write never takes that long).
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+import re
 import tempfile
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -26,6 +32,10 @@ from torch import nn
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CACHE_DIR = PROJECT_ROOT / ".cache" / "results"
 CACHE_FORMAT = 1  # bump when what is stored changes shape
+STALE_PART_SECONDS = 15 * 60
+# Only the temporary files this module names (".<32 hex key>.<mkstemp random>.part") are ever
+# removed, so a cache_dir shared with other outputs loses nothing else.
+_PART_NAME = re.compile(r"^\.[0-9a-f]{32}\.[^/]+\.part$")
 # Source files whose changes change results, per kind of result: the models and the report's
 # computations always; the explanation method(s) behind each kind. Narrative and plotting
 # (sections.py, plots.py, texts) are in none of them, so editing those keeps the cache warm, and
@@ -104,20 +114,54 @@ def _canonical(value: Any) -> Any:
     raise TypeError(f"cannot use a {type(value).__name__} in a cache key")
 
 
+def remove_stale_parts(root: str | Path, older_than_seconds: float = STALE_PART_SECONDS) -> list[Path]:
+    """Delete the cache's temporary ``.part`` files under ``root/<kind>/`` whose last change is
+    more than ``older_than_seconds`` ago (left by a killed run); return the paths removed."""
+    root = Path(root)
+    if not root.is_dir():
+        return []
+    cutoff = time.time() - older_than_seconds
+    removed = []
+    for part in root.glob("*/.*.part"):
+        if not _PART_NAME.match(part.name):
+            continue
+        try:
+            if part.stat().st_mtime < cutoff:
+                part.unlink()
+                removed.append(part)
+        except FileNotFoundError:  # finished (renamed) or removed by another run meanwhile
+            continue
+    return removed
+
+
+def _current_umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it is to set it; restore at once
+    os.umask(mask)
+    return mask
+
+
 class ResultCache:
     """``cache.get_or_compute(kind, key_parts, compute)``: the stored result, or ``compute()``
-    stored under the key. ``hits`` / ``misses`` list the kinds served from disk / computed."""
+    stored under the key. ``hits`` / ``misses`` list the kinds served from disk / computed.
 
-    def __init__(self, root: str | Path = DEFAULT_CACHE_DIR, enabled: bool = True) -> None:
+    ``code_root``: the project whose sources are hashed into every key (:func:`code_fingerprint`);
+    tests point it at a copy. ``removed_parts``: stale ``.part`` files removed on creation.
+    """
+
+    def __init__(self, root: str | Path = DEFAULT_CACHE_DIR, enabled: bool = True, *,
+                 code_root: str | Path = PROJECT_ROOT, stale_part_seconds: float = STALE_PART_SECONDS) -> None:
         self.root = Path(root)
         self.enabled = enabled
+        self.code_root = Path(code_root)
         self.hits: list[str] = []
         self.misses: list[str] = []
         self._code: dict[str, str] = {}
+        self._file_mode = 0o666 & ~_current_umask()  # read once: reading it means setting it
+        self.removed_parts = remove_stale_parts(self.root, stale_part_seconds) if enabled else []
 
     def key(self, kind: str, parts: dict) -> str:
-        if kind not in self._code:
-            self._code[kind] = code_fingerprint(kind)
+        if kind not in self._code:  # hashed once per run: the sources do not change mid-run
+            self._code[kind] = code_fingerprint(kind, self.code_root)
         payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "code": self._code[kind],
                               "parts": _canonical(parts)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
@@ -147,6 +191,7 @@ class ResultCache:
         os.close(fd)
         try:
             torch.save(value, tmp)
+            os.chmod(tmp, self._file_mode)
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
