@@ -2,10 +2,12 @@
 
 Inputs are float tensors (N, C, H, W); ``target`` is None (predicted class), an int, or one class
 per image. Each method returns raw attributions; plotting lives in :mod:`helpers.plotting`.
+:class:`ActivationMaximization` shares the call shape with a filter index as ``target`` and
+starting images as ``inputs``; it returns the optimised images.
 """
+from .activation_maps import ActivationMaps, activation_maps, layer_output
+from .activation_maximization import ActivationMaximization, FilterVisualization, high_frequency_share
 from .base import Explainer, check_inputs, resolve_target
-from .filters import ActivationMaps, ActivationMaximization, FilterVisualization, activation_maps, \
-    mean_activation_by_class
 from .gradcam import GradCAM
 from .guided_backprop import Deconvnet, GuidedBackprop
 from .integrated_gradients import IntegratedGradients
@@ -16,5 +18,5 @@ from .smoothgrad import SmoothGrad
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
     "GuidedBackprop", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SmoothGrad",
-    "activation_maps", "check_inputs", "make_predict_fn", "mean_activation_by_class", "resolve_target",
+    "activation_maps", "check_inputs", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
 ]
