@@ -1,14 +1,14 @@
-"""evaluate_methods: the report's table on a region-only model and on a small CNN; timing."""
+"""evaluate_methods: the report's table on a region-only model and on a small CNN (timing:
+test_trust_timing.py)."""
 from __future__ import annotations
 
 import math
-import time
 
 import pytest
 import torch
 
 from helpers.explain import GradCAM, GuidedBackprop, Saliency
-from helpers.trust import CENTRE_PRIOR, RANDOM, evaluate_methods, paired_differences, time_per_image, timed
+from helpers.trust import CENTRE_PRIOR, RANDOM, evaluate_methods, paired_differences
 from trust_testutils import RegionModel, make_small, quadrant_map, region_images, small_images
 
 
@@ -130,10 +130,3 @@ def test_reserved_names_and_empty_methods():
     with pytest.raises(ValueError, match="at least one"):
         evaluate_methods(model, x, None, {})
 
-
-def test_time_per_image():
-    x = torch.zeros(4, 3, 2, 2)
-    seconds = time_per_image(lambda inputs: time.sleep(0.04), x, repeats=2, warmup=True)
-    assert 0.009 <= seconds < 0.05  # 0.04 s per call / 4 images
-    result, per_image = timed(lambda inputs: inputs.sum(), x)
-    assert result == 0 and per_image >= 0
