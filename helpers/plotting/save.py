@@ -1,0 +1,44 @@
+"""Writing figures as PNG at their own size (so they print at the size they were laid out for)."""
+from __future__ import annotations
+
+import glob
+from collections.abc import Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+DEFAULT_DPI = 150  # 840 px across at print width: sharp on paper, light in the PDF
+
+
+def save_figure(fig: Figure, save_to: str | Path | None, dpi: int = DEFAULT_DPI, tight: bool = False) -> Figure:
+    """Write ``fig`` as PNG to ``save_to`` (parent folders created) when a path is given.
+
+    The PNG keeps the figure's size in inches (its resolution is stored in the file, which LaTeX
+    reads), so a figure made at print width prints at 100 %. ``tight=True`` crops to the drawn
+    content instead, which changes the printed size: only for figures not laid out for print.
+    """
+    if save_to is not None:
+        path = Path(save_to)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+    return fig
+
+
+def save_figures(figures: Figure | Sequence[Figure], folder: str | Path, name: str,
+                 dpi: int = DEFAULT_DPI) -> list[Path]:
+    """Save one figure as ``<folder>/<name>.png`` or the blocks of a grid as ``<name>_1.png``,
+    ``<name>_2.png``, ... (stable names: a re-run overwrites its own files and removes blocks of
+    this name that it no longer makes); return the paths."""
+    figs = [figures] if isinstance(figures, Figure) else list(figures)
+    if not figs:
+        raise ValueError(f"no figure to save as {name!r}: the grid had no images")
+    folder = Path(folder)
+    names = [f"{name}.png"] if len(figs) == 1 else [f"{name}_{k}.png" for k in range(1, len(figs) + 1)]
+    paths = [folder / n for n in names]
+    stale = [folder / f"{name}.png", *folder.glob(f"{glob.escape(name)}_*.png")]
+    for old in stale:  # blocks of an earlier run with more images must not linger beside these
+        if old not in paths and (old.name == f"{name}.png" or old.stem[len(name) + 1:].isdigit()):
+            old.unlink(missing_ok=True)
+    for fig, path in zip(figs, paths):
+        save_figure(fig, path, dpi=dpi)
+    return paths
