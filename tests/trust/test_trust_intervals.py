@@ -29,6 +29,24 @@ def test_t_interval_matches_the_formula():
     assert mean_ci(values, confidence=0.8).half_width < ci.half_width
 
 
+# Nine small areas and one large: skewed, so the percentile bootstrap interval is lopsided (it
+# cannot reach below the smallest value) while the t interval is symmetric and goes negative.
+SKEWED = np.array([0.01, 0.02, 0.02, 0.03, 0.04, 0.05, 0.07, 0.10, 0.15, 0.90])
+
+
+def test_bootstrap_matches_scipy_and_not_the_t_interval_on_a_skewed_sample():
+    boot = mean_ci(SKEWED, method="bootstrap", n_boot=20000, seed=0)
+    oracle = stats.bootstrap((SKEWED,), np.mean, confidence_level=0.95, n_resamples=20000,
+                             method="percentile", random_state=0).confidence_interval
+    assert (boot.low, boot.high) == pytest.approx((oracle.low, oracle.high), abs=0.01)  # Monte Carlo error ~0.002
+    t = mean_ci(SKEWED, method="t")
+    assert boot.mean == t.mean == pytest.approx(SKEWED.mean())
+    assert boot.low - t.low > 0.05  # here 0.036 vs -0.055
+    assert SKEWED.min() <= boot.low and boot.high - boot.mean > 1.5 * (boot.mean - boot.low)
+    default = mean_ci(SKEWED, method="bootstrap")  # the report's n_boot
+    assert (default.low, default.high) == pytest.approx((oracle.low, oracle.high), abs=0.02)
+
+
 def test_bootstrap_is_seeded():
     values = np.arange(12.0)
     assert mean_ci(values, method="bootstrap", seed=1) == mean_ci(values, method="bootstrap", seed=1)
