@@ -112,7 +112,7 @@ CHECKS: dict[str, Check] = {
     "n_grid_filters": integer(1), "ascent_steps": integer(1), "ascent_grid_steps": integer(1),
     "ascent_size": integer(32, optional=True), "saliency_variant": choice("max_abs", "course"),
     "smoothgrad_sigma": positive, "smoothgrad_samples": integer(1), "lime_samples": integer(2),
-    "lime_segments": integer(2), "trust_images": integer(2), "trust_steps": integer(1),
+    "lime_segments": integer(2), "trust_steps": integer(1),
     "trust_substrate": choice("zero", "blur", "mean"), "trust_random_steps": integer(1),
     "trust_lime_samples": integer(2), "trust_ig_steps": integer(1), "seed": integer(0), "device": text(),
     "batch_size": integer(1), "figures_dir": writable_folder, "cache_dir": writable_folder, "use_cache": boolean(),

@@ -30,6 +30,7 @@ from helpers.report.cached import cached
 from helpers.report.messages import message
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
+MIN_EXPLAINED = 10
 FOOD11_NAMES_ZH = ("麵包", "乳製品", "甜點", "蛋", "油炸食物", "肉類", "麵食", "米飯", "海鮮", "湯", "蔬菜水果")
 
 
@@ -117,6 +118,9 @@ class Report:
         self.figures_dir = Path(p.figures_dir)
         self.cache = ResultCache(p.cache_dir, enabled=p.use_cache)
         self.figures: list[Path] = []
+        # The set-up lists unreadable files by name; the loader's per-file warnings would only
+        # repeat them as stderr noise in the report.
+        warnings.filterwarnings("ignore", message="Skipping unreadable image")
         self._announce_language()
 
     # -- checks that need the data or the model --------------------------------------------------
@@ -232,7 +236,11 @@ class Report:
         if p.image_ids:
             chosen = [i for i in (split.index_of(x) for x in p.image_ids) if i in position]
         else:
-            picked = select_images(predictions.labels.numpy(), predictions.predicted.numpy(), p.n_images, p.seed)
+            labels = predictions.labels.numpy()
+            # Default: one image per class, and at least MIN_EXPLAINED so that section 5's paired
+            # comparisons can conclude (with fewer, their intervals nearly always include 0).
+            n = p.n_images or max(len(set(labels.tolist())), MIN_EXPLAINED)
+            picked = select_images(labels, predictions.predicted.numpy(), n, p.seed)
             chosen = [int(predictions.indices[k]) for k in picked]
         images, labels, kept = split.load_many(chosen)
         rows = [position[i] for i in kept]

@@ -1,82 +1,94 @@
-"""The on-disk cache: a hit when nothing changed, a miss when the model's weights, the images
-or a method parameter change; results are reproducible (seeded) without the cache too."""
+"""``cached(fn, *args)``, the notebook's way to call expensive computations: a hit when nothing
+changed, a miss when the model's weights, the images, a setting of the explainer (nested ones
+too) or the code behind it change; results come back as they went in (dataclasses included)."""
 from __future__ import annotations
 
+import numpy as np
+import pytest
 import torch
 
+from helpers.explain import GuidedBackprop, LimeExplainer, Saliency, SmoothGrad
 from helpers.models.classic import Food11CNN
-from helpers.report import compute as C
-from helpers.report.cache import ResultCache, model_fingerprint
+from helpers.report import cached as cached_module
+from helpers.report.cache import ResultCache
+from helpers.report.cached import cached, call_key, from_storable, to_storable
 
 
-def _model(seed=0):
+def _model(seed=0, channel_order="rgb"):
     torch.manual_seed(seed)
-    return Food11CNN(3, input_size=32).eval()
+    return Food11CNN(3, input_size=32, channel_order=channel_order).eval()
 
 
 def _images():
     return torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(1))
 
 
-def _smooth(cache, model, images, **kw):
-    args = dict(base="saliency", sigma=0.2, samples=2, seed=0, batch_size=4, progress=False)
+def _smooth(model, inner=Saliency, **kw):
+    args = dict(sigma=0.2, n_samples=2, seed=0, batch_size=4)
     args.update(kw)
-    return C.smoothgrad_maps(cache, model, model_fingerprint(model), images, torch.tensor([0, 1]), **args)
+    return SmoothGrad(inner(model, reduction="max_abs"), **args)
 
 
 def test_hit_when_nothing_changed_and_miss_when_anything_does(tmp_path):
-    cache = ResultCache(tmp_path)
-    model, images = _model(), _images()
-    first = _smooth(cache, model, images)
-    assert cache.misses == ["smoothgrad_saliency"] and cache.hits == []
-    again = _smooth(ResultCache(tmp_path), model, images)  # a new run, same disk
-    assert torch.equal(first, again)
-    second = ResultCache(tmp_path)
-    _smooth(second, model, images)
-    assert second.hits == ["smoothgrad_saliency"] and second.misses == []
-    for change in ({"sigma": 0.3}, {"samples": 3}, {"seed": 1}, {"base": "guided"}):
+    model, images, target = _model(), _images(), torch.tensor([0, 1])
+    first_cache = ResultCache(tmp_path)
+    first = cached(first_cache, _smooth(model), images, target=target)
+    assert first_cache.misses == ["SmoothGrad.attribute"] and first_cache.hits == []
+    again = ResultCache(tmp_path)  # a new run, same disk
+    assert torch.equal(cached(again, _smooth(model), images, target=target), first)
+    assert again.hits == ["SmoothGrad.attribute"] and again.misses == []
+    changes = [(_smooth(model, sigma=0.3), images, target), (_smooth(model, n_samples=3), images, target),
+               (_smooth(model, seed=1), images, target), (_smooth(model, GuidedBackprop), images, target),
+               (_smooth(_model(seed=1)), images, target), (_smooth(_model(channel_order="bgr")), images, target),
+               (_smooth(model), images.flip(-1), target), (_smooth(model), images, torch.tensor([1, 1]))]
+    for explainer, x, t in changes:
         probe = ResultCache(tmp_path)
-        _smooth(probe, model, images, **change)
-        assert probe.misses and not probe.hits, change
-    probe = ResultCache(tmp_path)
-    _smooth(probe, _model(seed=1), images)  # other weights
-    assert probe.misses and not probe.hits
-    probe = ResultCache(tmp_path)
-    _smooth(probe, model, images.flip(-1))  # other images
-    assert probe.misses and not probe.hits
+        cached(probe, explainer, x, target=t)
+        assert probe.misses and not probe.hits, explainer
+
+
+def test_progress_does_not_change_the_key():
+    model, images = _model(), _images()
+    assert call_key(_smooth(model, progress=True).attribute, (images,), {}) == \
+        call_key(_smooth(model, progress=False).attribute, (images,), {})
+
+
+def test_the_source_of_the_method_is_part_of_the_key(monkeypatch):
+    model, images = _model(), _images()
+    before = call_key(_smooth(model).attribute, (images,), {})[1]["code"]
+    real = cached_module._code_hash
+
+    def edited(sources):
+        assert any(p.name == "smoothgrad.py" for p in sources) and any(p.name == "saliency.py" for p in sources)
+        return real(sources) + "-edited"
+
+    monkeypatch.setattr(cached_module, "_code_hash", edited)
+    assert call_key(_smooth(model).attribute, (images,), {})[1]["code"] != before
 
 
 def test_disabled_cache_recomputes_the_same_numbers(tmp_path):
     model, images = _model(), _images()
     off = ResultCache(tmp_path, enabled=False)
-    a = C.lime_results(off, model, model_fingerprint(model), images, 12, 6, 0, 8)
-    b = C.lime_results(off, model, model_fingerprint(model), images, 12, 6, 0, 8)
-    assert all(torch.equal(x["weights"], y["weights"]) for x, y in zip(a, b))
-    fp = model_fingerprint(model)
-    p1 = C.ascent_images(off, model, fp, "conv2", [0, 1], 2, 32, True, 0)
-    p2 = C.ascent_images(off, model, fp, "conv2", [0, 1], 2, 32, True, 0)
-    assert torch.equal(p1["images"], p2["images"])
-    assert off.hits == [] and not any(tmp_path.iterdir())
+    a = cached(off, _smooth(model), images, target=0)
+    b = cached(off, _smooth(model), images, target=0)
+    assert torch.equal(a, b) and off.misses == ["SmoothGrad.attribute"] * 2 and not list(tmp_path.iterdir())
 
 
-def test_model_fingerprint_follows_weights():
-    model = _model()
-    before = model_fingerprint(model)
-    assert model_fingerprint(_model()) == before
-    with torch.no_grad():
-        model.fc[-1].bias[0] += 1
-    assert model_fingerprint(model) != before
+def test_dataclass_results_round_trip(tmp_path):
+    model, images = _model(), _images()
+    lime = LimeExplainer(model, num_samples=6, n_segments=6, random_state=0)
+    fresh = cached(ResultCache(tmp_path), lime.explain, images)
+    stored = cached(ResultCache(tmp_path), lime.explain, images)
+    assert type(stored[0]) is type(fresh[0]) and stored[0].explanation is None
+    for a, b in zip(fresh, stored):
+        assert np.array_equal(a.segments, b.segments) and np.allclose(a.weights, b.weights)
+        assert np.array_equal(a.mask(a.predicted), b.mask(b.predicted))
 
 
-def test_code_fingerprint_follows_only_the_kind_s_sources(tmp_path):
-    from helpers.report.cache import code_fingerprint
-
-    explain = tmp_path / "helpers" / "explain"
-    explain.mkdir(parents=True)
-    (explain / "lime_explainer.py").write_text("v1")
-    (explain / "saliency.py").write_text("v1")
-    before = {kind: code_fingerprint(kind, tmp_path) for kind in ("lime", "saliency", "trust")}
-    (explain / "lime_explainer.py").write_text("v2")
-    after = {kind: code_fingerprint(kind, tmp_path) for kind in ("lime", "saliency", "trust")}
-    assert after["lime"] != before["lime"] and after["trust"] != before["trust"]
-    assert after["saliency"] == before["saliency"]
+def test_storage_refuses_what_it_cannot_rebuild():
+    with pytest.raises(TypeError, match="cannot store"):
+        to_storable(object())
+    with pytest.raises(ValueError, match="foreign class"):
+        from_storable({"__dataclass__": "os:PathLike", "fields": {}})
+    with pytest.raises(TypeError, match="cache key"):
+        call_key(lambda x: x, (object(),), {})
