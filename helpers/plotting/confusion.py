@@ -13,6 +13,8 @@ from .layout import (FONT_PT, MAX_HEIGHT_IN, MIN_FONT_PT, PRINT_WIDTH_IN, TITLE_
 from .save import save_figure
 
 _MAX_NAME_IN = 1.5  # class names wrap beyond this width
+_CELL_IN = 0.55     # cell size while the width allows
+_MIN_SIDE_IN = 2.5
 
 
 def confusion_figure(report: ConfusionReport, normalized: bool = False, title: str | None = None,
@@ -28,7 +30,8 @@ def confusion_figure(report: ConfusionReport, normalized: bool = False, title: s
     name_w = max(text_width_in(name, FONT_PT) for name in names)
     # square cells: the width left after the row names and the axis label; rotated column names
     # (45 degrees) take about 0.71 x their width below the matrix
-    side = min(PRINT_WIDTH_IN - name_w - 0.5, MAX_HEIGHT_IN - 0.71 * name_w - 0.9)
+    side = min(PRINT_WIDTH_IN - name_w - 0.5, MAX_HEIGHT_IN - 0.71 * name_w - 0.9,
+               max(_MIN_SIDE_IN, _CELL_IN * k))  # few classes: no page-filling matrix
     value_w = text_width_in("0.00" if normalized else str(int(matrix.max())), MIN_FONT_PT + 0.5)
     include_values = side / k >= value_w + 0.04
     height = side + 0.71 * name_w + 0.55 + (0.25 if title else 0.0)
