@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
+
+from helpers.explain import LimeExplainer
 
 from helpers.trust import jaccard, lime_stability, top_superpixels
 from trust_testutils import make_small, small_images
@@ -48,3 +52,36 @@ def test_given_target_is_used():
     model, x = make_small(), small_images(2)
     res = lime_stability(model, x, target=[1, 2], seeds=(0, 1), top_k=2, num_samples=30, n_segments=8)
     assert res.target.tolist() == [1, 2]
+
+
+class HalvesModel(nn.Module):
+    """Class 0 reads the left half (plus a bias, so it is always the prediction), class 1 the
+    right half: the two classes' evidence lies in different superpixels."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        half = x.shape[-1] // 2
+        left, right = x[..., :half].mean(dim=(1, 2, 3)), x[..., half:].mean(dim=(1, 2, 3))
+        return torch.stack([1.0 + 4 * left, 4 * right], dim=1)
+
+
+def _halves_image(size: int = 32) -> torch.Tensor:
+    x = 0.05 * torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0))
+    x[:, 0, :, : size // 2] += 0.8  # red left, blue right: SLIC splits at the middle
+    x[:, 2, :, size // 2:] += 0.8
+    x[:, 1] += 0.2
+    return x
+
+
+def test_top_superpixels_are_the_asked_target_s_not_the_prediction_s():
+    model, x = HalvesModel(), _halves_image()
+    kwargs = dict(n_segments=8, hide_color=0.0)  # a switched-off superpixel turns black
+    segments = LimeExplainer(model, **kwargs).segment(np.ascontiguousarray(x[0].double().permute(1, 2, 0).numpy()))
+    columns = np.broadcast_to(np.arange(segments.shape[1]), segments.shape)
+    in_right_half = {int(s): bool((columns[segments == s] >= segments.shape[1] // 2).mean() > 0.5)
+                     for s in np.unique(segments)}
+    assert any(in_right_half.values()) and not all(in_right_half.values())
+    predicted = lime_stability(model, x, seeds=(0, 1, 2), top_k=2, num_samples=40, **kwargs)
+    asked = lime_stability(model, x, target=1, seeds=(0, 1, 2), top_k=2, num_samples=40, **kwargs)
+    assert predicted.target.tolist() == [0] and asked.target.tolist() == [1]
+    assert not any(in_right_half[int(s)] for s in predicted.top.ravel())
+    assert all(in_right_half[int(s)] for s in asked.top.ravel())
