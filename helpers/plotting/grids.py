@@ -25,6 +25,21 @@ def _aspect(image: np.ndarray) -> float:
     return image.shape[0] / image.shape[1]
 
 
+def _show(ax, picture: np.ndarray) -> None:
+    """An image (H,W,3) or a grey one (H,W) filling its cell."""
+    ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1, aspect="auto")
+
+
+def _rgb(picture: np.ndarray) -> np.ndarray:
+    return np.repeat(picture[..., None], 3, axis=2) if picture.ndim == 2 else picture
+
+
+def _check_images(imgs: np.ndarray) -> int:
+    if len(imgs) == 0:
+        raise ValueError("no images to show: pass a batch (N,C,H,W) with N >= 1")
+    return len(imgs)
+
+
 def _check_count(what: str, values: Sequence | np.ndarray | None, n: int) -> None:
     if values is not None and len(values) != n:
         raise ValueError(f"{what} has {len(values)} entries for {n} images: give one per image")
@@ -41,7 +56,7 @@ def method_grid(images: ArrayLike, maps: Mapping[str, ArrayLike], titles: Sequen
     Returns one figure per block of at most ``per_row`` images.
     """
     imgs = as_numpy(images)
-    n, names = len(imgs), list(maps)
+    n, names = _check_images(imgs), list(maps)
     check_per_row(per_row)
     unknown = sorted(set(overlay) - set(names))
     if unknown:
@@ -60,7 +75,7 @@ def method_grid(images: ArrayLike, maps: Mapping[str, ArrayLike], titles: Sequen
         cells.update({(r + 1, c): None for r in range(len(names)) for c in range(len(block))})
         grid = image_grid(cols, [aspect] * (len(names) + 1), cells, row_labels=[image_label, *names])
         for c, (i, picture) in enumerate(zip(block, pictures)):
-            grid.axes[(0, c)].imshow(picture, aspect="auto")
+            _show(grid.axes[(0, c)], picture)
             for r, name in enumerate(names, start=1):
                 heat = normalize_for_display(arrays[name][i], reduce_channels=reduce_channels)
                 if name in overlay:
@@ -92,7 +107,7 @@ def lime_grid(images: ArrayLike, results: Sequence[Any], panels: Sequence[Sequen
     Images with fewer panels leave their lower cells empty. One figure per block of images.
     """
     imgs = as_numpy(images)
-    n = len(imgs)
+    n = _check_images(imgs)
     check_per_row(per_row)
     _check_count("results", results, n)
     _check_count("panels", panels, n)
@@ -104,7 +119,7 @@ def lime_grid(images: ArrayLike, results: Sequence[Any], panels: Sequence[Sequen
     cols = min(per_row, n)
     figures = []
     for block in image_blocks(n, per_row):
-        pictures = [to_hwc(imgs[i]) for i in block]
+        pictures = [_rgb(to_hwc(imgs[i])) for i in block]
         for i, picture in zip(block, pictures):
             if results[i].segments.shape != picture.shape[:2]:
                 raise ValueError(f"image {i} is {picture.shape[:2]} but its LIME segments are "
@@ -133,9 +148,7 @@ def picture_grid(images: ArrayLike, titles: Sequence[str] | None, per_row: int =
     """Pictures (K,3,H,W) in [0, 1] (e.g. gradient-ascent results), ``per_row`` a row with a title
     each, in one figure (pictures shrink to keep it within the page); ``row_labels`` name the rows."""
     imgs = as_numpy(images)
-    k = len(imgs)
-    if k == 0:
-        raise ValueError("picture_grid got no pictures")
+    k = _check_images(imgs)
     _check_count("titles", titles, k)
     blocks = image_blocks(k, per_row)
     if row_labels is not None and len(row_labels) != len(blocks):
@@ -147,7 +160,7 @@ def picture_grid(images: ArrayLike, titles: Sequence[str] | None, per_row: int =
                       suptitle=suptitle)
     for r, block in enumerate(blocks):
         for c, i in enumerate(block):
-            grid.axes[(r, c)].imshow(pictures[i], aspect="auto")
+            _show(grid.axes[(r, c)], pictures[i])
     return grid.fig
 
 
@@ -158,7 +171,7 @@ def activation_grid(images: ArrayLike, maps: ArrayLike, titles: Sequence[str] | 
     of every block (so maps of different images compare), shown as a colour bar under each block.
     ``row_labels``: optional (image row, map row) labels. One figure per block of images."""
     imgs, acts = as_numpy(images), as_numpy(maps).astype(np.float64)
-    n = len(imgs)
+    n = _check_images(imgs)
     check_per_row(per_row)
     if acts.ndim != 3:
         raise ValueError(f"expected activation maps (N,h,w), got shape {acts.shape}: select one filter's channel")
@@ -181,7 +194,7 @@ def activation_grid(images: ArrayLike, maps: ArrayLike, titles: Sequence[str] | 
         grid = image_grid(cols, [_aspect(pictures[0])] * 2, cells, row_labels=row_labels, bottom_in=bottom)
         mappable = None
         for c, (i, picture) in enumerate(zip(block, pictures)):
-            grid.axes[(0, c)].imshow(picture, aspect="auto")
+            _show(grid.axes[(0, c)], picture)
             mappable = grid.axes[(1, c)].imshow(acts[i], cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
                                                 interpolation="nearest")
         fig = grid.fig
@@ -204,7 +217,7 @@ def heatmap_overlay(image: ArrayLike, attribution: ArrayLike, alpha: float = 0.5
     """One image, its map and the map over the image side by side (``labels`` above them)."""
     img, heat = to_hwc(image), normalize_for_display(attribution)
     grid = image_grid(3, [_aspect(img)], {(0, c): labels[c] for c in range(3)}, suptitle=title)
-    grid.axes[(0, 0)].imshow(img, aspect="auto")
+    _show(grid.axes[(0, 0)], img)
     grid.axes[(0, 1)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
     grid.axes[(0, 2)].imshow(blend(img, heat, alpha, cmap), aspect="auto")
     return save_figure(grid.fig, save_to)

@@ -131,26 +131,21 @@ def chart_figure(height_in: float) -> Figure:
 
 @dataclass
 class ImageGrid:
-    """A figure of image cells laid out by :func:`image_grid`; ``axes[(row, col)]`` per cell,
-    ``row_span(row)`` = (bottom, top) of a row's images in figure fractions and ``right`` the
-    x (figure fraction) where the cells end (room for a colour bar follows)."""
+    """A figure of image cells laid out by :func:`image_grid`: ``axes[(row, col)]`` per cell and
+    ``right``, the x (figure fraction) where the cells end."""
 
     fig: Figure
     axes: dict[tuple[int, int], Axes]
-    row_bounds: list[tuple[float, float]]
     right: float
-
-    def row_span(self, row: int) -> tuple[float, float]:
-        return self.row_bounds[row]
 
 
 def image_grid(n_cols: int, row_aspects: Sequence[float], cells: dict[tuple[int, int], str | None],
                row_labels: Sequence[str | None] | None = None, suptitle: str | None = None,
-               right_in: float = 0.0, bottom_in: float = 0.0) -> ImageGrid:
+               bottom_in: float = 0.0) -> ImageGrid:
     """A print-width figure of image cells: ``row_aspects[r]`` = height/width of row r's images,
     ``cells[(r, c)]`` = the title above that cell (or None) for every cell to draw. Row labels sit
-    on the left (wrapped), the title on top; ``right_in`` / ``bottom_in`` inches are kept free on
-    the right (colour bar) and at the bottom (legend). Cell titles are wrapped to the cell width;
+    on the left (wrapped), the title on top; ``bottom_in`` inches are kept free at the bottom (a
+    legend or colour bar). Cell titles are wrapped to the cell width;
     cells shrink (keeping their aspect) when the figure would otherwise pass ``MAX_HEIGHT_IN``."""
     n_rows = len(row_aspects)
     labels = [wrap_text(lab, _LABEL_MAX_IN, SMALL_PT) if lab else "" for lab in (row_labels or [None] * n_rows)]
@@ -158,7 +153,7 @@ def image_grid(n_cols: int, row_aspects: Sequence[float], cells: dict[tuple[int,
     label_w = label_w + _GAP_IN if label_w > 0 else 0.0
     title = wrap_text(suptitle, PRINT_WIDTH_IN - 2 * _MARGIN_IN, TITLE_PT) if suptitle else ""
     title_h = text_height_in(title, TITLE_PT) + _GAP_IN if title else 0.0
-    fixed_w = 2 * _MARGIN_IN + label_w + right_in + (n_cols - 1) * _GAP_IN
+    fixed_w = 2 * _MARGIN_IN + label_w + (n_cols - 1) * _GAP_IN
 
     def titles_for(cell_w: float) -> tuple[dict[tuple[int, int], str], list[float]]:
         wrapped = {rc: wrap_text(t, cell_w + 0.7 * _GAP_IN, SMALL_PT) if t else "" for rc, t in cells.items()}
@@ -179,18 +174,16 @@ def image_grid(n_cols: int, row_aspects: Sequence[float], cells: dict[tuple[int,
                          "show fewer rows (methods/panels) per figure")
     height = fixed_h + cell_w * sum(row_aspects)
     fig = Figure(figsize=(PRINT_WIDTH_IN, height))
-    content_w = label_w + n_cols * cell_w + (n_cols - 1) * _GAP_IN + right_in
+    content_w = label_w + n_cols * cell_w + (n_cols - 1) * _GAP_IN
     x0 = (PRINT_WIDTH_IN - content_w) / 2 + label_w  # centred when height made the cells smaller
     if title:
         fig.text(0.5, 1 - _MARGIN_IN / height, title, ha="center", va="top", fontsize=TITLE_PT)
     axes: dict[tuple[int, int], Axes] = {}
-    bounds: list[tuple[float, float]] = []
     top = height - _MARGIN_IN - title_h
     for row in range(n_rows):
         top -= title_rows[row]
         cell_h = cell_w * row_aspects[row]
         bottom = top - cell_h
-        bounds.append((bottom / height, top / height))
         if labels[row]:
             fig.text((x0 - _GAP_IN) / PRINT_WIDTH_IN, (bottom + cell_h / 2) / height, labels[row], ha="right",
                      va="center", fontsize=SMALL_PT)
@@ -208,4 +201,4 @@ def image_grid(n_cols: int, row_aspects: Sequence[float], cells: dict[tuple[int,
             axes[(row, col)] = ax
         top = bottom - _GAP_IN
     right = (x0 + n_cols * cell_w + (n_cols - 1) * _GAP_IN) / PRINT_WIDTH_IN
-    return ImageGrid(fig, axes, bounds, right)
+    return ImageGrid(fig, axes, right)

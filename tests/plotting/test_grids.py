@@ -42,6 +42,16 @@ def test_method_grid_overlays_only_the_named_methods():
     assert not {t.get_text() for t in fig.texts} & {"image"}
 
 
+def test_grey_images_are_shown_grey():
+    grey = images(2)[:, :1]
+    [fig] = method_grid(grey, {"m": torch.rand(2, 16, 16)})
+    [picture] = [ax.images[0] for ax in _image_axes(fig) if ax.images[0].get_array().ndim == 2
+                 and ax.images[0].get_cmap().name == "gray"][:1]
+    assert np.allclose(picture.get_array(), grey[0, 0].numpy())
+    [lime] = lime_grid(grey[:1], lime_results(1), [[(0, "p")]])
+    assert len(_image_axes(lime)) == 2
+
+
 def test_method_grid_constant_maps_give_no_nan():
     [fig] = method_grid(images(2), {"zero": torch.zeros(2, 3, 16, 16), "const": torch.full((2, 16, 16), 5.0)},
                         overlay=["const"])
@@ -54,6 +64,7 @@ def test_method_grid_constant_maps_give_no_nan():
     (lambda: method_grid(images(2), {"m": torch.rand(2, 16, 16)}, overlay=["x"]), "overlay names"),
     (lambda: method_grid(images(2), {"m": torch.rand(2, 16, 16)}, titles=["a"]), "titles has 1 entries"),
     (lambda: method_grid(images(2), {"m": torch.rand(2, 16, 16)}, per_row=6), "per_row=6"),
+    (lambda: method_grid(images(0), {"m": torch.rand(0, 16, 16)}), "no images"),
     (lambda: activation_grid(images(2), torch.rand(2, 1, 4, 4)), "select one filter"),
     (lambda: picture_grid(images(3), ["a", "b", "c"], per_row=2, row_labels=["r"]), "2 rows"),
 ])
