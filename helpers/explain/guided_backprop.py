@@ -58,18 +58,22 @@ class _RectifierRule(torch.autograd.Function):
         return positive, None, None, None
 
 
-class _PositiveGradient(torch.autograd.Function):
-    """Identity forward; backward keeps only the positive part of the incoming gradient. Placed
-    on a rectifier's output, the rectifier's own backward then applies its mask [lo < x < hi]:
-    together exactly the guided rule, at the cost of one clamp per activation."""
+def _positive_part(grad: Tensor) -> Tensor:
+    return grad.clamp(min=0)
 
-    @staticmethod
-    def forward(ctx, y: Tensor) -> Tensor:  # type: ignore[override]
-        return y.view_as(y)
 
-    @staticmethod
-    def backward(ctx, grad: Tensor) -> Tensor:  # type: ignore[override]
-        return grad.clamp(min=0)
+def _gate_positive_gradient(module: nn.Module, args: tuple, output: Tensor) -> None:
+    """Forward hook: the gradient reaching this rectifier's output keeps only its positive part;
+    the rectifier's own backward then applies its mask [lo < x < hi]: together exactly the guided
+    rule, at the cost of one clamp per activation.
+
+    A tensor hook rather than an identity autograd function: such a function's output is a view,
+    and autograd forbids changing it in place (``h = relu6(x); h.mul_(0.5)``, legal otherwise).
+    A tensor hook adds no node and no copy, and one registered before an in-place change still
+    receives the gradient of the value the rectifier returned.
+    """
+    if isinstance(output, Tensor) and output.requires_grad:
+        output.register_hook(_positive_part)
 
 
 class GuidedBackprop(Explainer):
@@ -83,9 +87,10 @@ class GuidedBackprop(Explainer):
         rule: "guided" (default) or "deconvnet".
         reduction: "none" (default: signed gradient, like Captum), "abs" or "max_abs".
 
-    Mechanism, per call: "guided": a forward hook passes each rectifier's output through an
-    identity autograd function whose backward is max(g, 0); the rectifier's own backward (also
-    for in-place modules, which mask with their result) then applies [lo < x < hi].
+    Mechanism, per call: "guided": a forward hook puts a tensor hook max(g, 0) on each rectifier's
+    output; the rectifier's own backward (also for in-place modules, which mask with their result)
+    then applies [lo < x < hi]. The model may change that output in place afterwards
+    (``h = self.act(z); h.mul_(0.5)``): the hook still sees the gradient of the rectifier's value.
     "deconvnet": a forward pre-hook records the rectifier's input (in-place modules get a copy)
     and a forward hook replaces the output by clamp(x, lo, hi) with backward max(g, 0), which
     bypasses the mask. The user's
@@ -116,8 +121,7 @@ class GuidedBackprop(Explainer):
         try:
             for module in self._rectifiers:
                 if guided:
-                    handles.append(module.register_forward_hook(
-                        lambda mod, args, output: _PositiveGradient.apply(output)))
+                    handles.append(module.register_forward_hook(_gate_positive_gradient))
                     continue
                 lo, hi = _bounds(module)  # type: ignore[misc]
                 # A stack per module: pre-hook and hook of one call are paired, and a reused module
