@@ -11,14 +11,17 @@
 #   texlive-plain-generic      ulem.sty, soul.sty (loaded by nbconvert's LaTeX template)
 #   pandoc                     markdown cells -> LaTeX
 #   fonts-noto-cjk             Noto Serif/Sans/Sans Mono CJK TC: without them every Chinese
-#                              character silently vanishes from the PDF
-#   poppler-utils              pdftotext / pdfimages / pdfinfo / pdftoppm to check the PDF
+#                              character silently vanishes from the PDF (report_templates/cjk_pdf
+#                              switches to them per character; Latin text stays in Latin Modern.
+#                              Not xeCJK: Debian 12's texlive-lang-cjk ships xeCJK.sty without the
+#                              ctexhook.sty it loads, which is in the ~130 MB texlive-lang-chinese)
+#   poppler-utils              pdftotext / pdfimages / pdfinfo / pdffonts / pdftoppm to check the PDF
 #
 # Usage: tools/install_system_packages.sh   (as root, or it prints the sudo command to run)
 set -euo pipefail
 
 PACKAGES=(texlive-xetex texlive-fonts-recommended texlive-plain-generic pandoc fonts-noto-cjk poppler-utils)
-COMMANDS=(xelatex pandoc pdftotext pdfimages pdfinfo fc-list)
+COMMANDS=(xelatex pandoc pdftotext pdfimages pdfinfo pdffonts fc-list)
 FONTS=("Noto Serif CJK TC" "Noto Sans CJK TC" "Noto Sans Mono CJK TC")
 
 find_missing() {

@@ -1,30 +1,26 @@
-"""Export an executed notebook (e.g. papermill's output of report.ipynb) to a PDF that keeps
-Chinese text, figures and formulas.
+"""Export an executed notebook (e.g. papermill's output of report.ipynb) to a PDF in one
+language, with Chinese text, figures and formulas.
 
-Why not plain ``jupyter nbconvert --to pdf``: it exits 0 but silently drops every Chinese
-character (no CJK font in the stock LaTeX template), prints papermill's parameters cells,
-turns progress widgets into ``HBox(children=...)`` junk and crashes on SVG-only figures.
-This module uses nbconvert's PDFExporter with the project template
-``report_templates/cjk_pdf`` and:
+Plain ``jupyter nbconvert --to pdf`` exits 0 but drops every Chinese character, prints the
+parameters cells and both languages' prose, turns progress widgets into ``HBox(...)`` junk and
+crashes on SVG-only figures. This module uses nbconvert's PDFExporter with the project template
+``report_templates/cjk_pdf`` (fonts, title, figure sizes, language filter: see its header) and:
 
-* removes cells tagged ``parameters``, ``injected-parameters`` or ``remove_cell``, the inputs
-  of cells tagged ``remove_input`` and the outputs of cells tagged ``remove_output``;
-* hides all code inputs (and In/Out prompts) unless ``show_code=True``; outputs are kept;
-* drops Jupyter widget outputs (progress bars), which have no PDF form;
-* refuses a notebook holding an error output (papermill's failed cell), or an SVG-only
-  figure, with a message saying which cell;
-* writes the PDF atomically: a temporary file in the target folder renamed into place, so a
-  failed export never leaves a partial file under the target name (an older PDF there is
-  kept untouched).
+* keeps only the report language's cells (:mod:`helpers.report.notebook_language`);
+* removes cells tagged ``parameters``, ``injected-parameters`` or ``remove_cell``, the inputs of
+  cells tagged ``remove_input``, the outputs of cells tagged ``remove_output``, and widget outputs;
+* hides code inputs and prompts unless ``show_code=True``;
+* refuses a missing or unreadable ``.ipynb``, one holding an error output (papermill's failed
+  cell) or an SVG-only figure, with one message saying what to do;
+* writes the PDF atomically, so a failed export leaves an older PDF there untouched.
 
-CLI: ``python -m helpers.report.export_pdf NOTEBOOK [PDF] [--show-code]``.
+CLI: ``python -m helpers.report.export_pdf NOTEBOOK [PDF] [--show-code] [--language LANG]``.
 System needs (xelatex, pandoc, CJK fonts): ``tools/install_system_packages.sh``.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 import os
 import shutil
 import sys
@@ -33,20 +29,11 @@ from pathlib import Path
 
 import nbformat
 
-__all__ = [
-    "TEMPLATE_DIR",
-    "TEMPLATE_NAME",
-    "REMOVE_CELL_TAGS",
-    "REMOVE_INPUT_TAGS",
-    "REMOVE_OUTPUT_TAGS",
-    "PdfExportError",
-    "MissingSystemTools",
-    "NotebookHasErrors",
-    "find_error_outputs",
-    "make_exporter",
-    "export_pdf",
-    "main",
-]
+from helpers.report.notebook_language import keep_language, notebook_language
+
+__all__ = ["TEMPLATE_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS", "REMOVE_INPUT_TAGS", "REMOVE_OUTPUT_TAGS",
+           "PdfExportError", "MissingSystemTools", "NotebookHasErrors", "find_error_outputs",
+           "read_notebook", "make_exporter", "export_pdf", "main"]
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = REPO_ROOT / "report_templates"
@@ -75,21 +62,35 @@ class NotebookHasErrors(PdfExportError):
 
 def find_error_outputs(nb) -> list[tuple[int, str, str]]:
     """Return ``(cell_index, ename, evalue)`` for every error output in ``nb``."""
-    found = []
-    for index, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []) or []:
-            if output.get("output_type") == "error":
-                found.append((index, str(output.get("ename", "")), str(output.get("evalue", ""))))
-    return found
+    return [(index, str(output.get("ename", "")), str(output.get("evalue", "")))
+            for index, cell in enumerate(nb.cells) for output in cell.get("outputs", []) or []
+            if output.get("output_type") == "error"]
+
+
+def read_notebook(path: Path):
+    """Read ``path`` as a notebook, or raise PdfExportError saying what is wrong with the file."""
+    path = Path(path)
+    advice = "re-run the notebook or pass the executed .ipynb (e.g. papermill's output)"
+    if not path.is_file():
+        raise PdfExportError(f"{path} not found{' (it is a folder)' if path.is_dir() else ''}: {advice}")
+    try:
+        return nbformat.read(path, as_version=4)
+    except nbformat.reader.NotJSONError as error:
+        line = getattr(error.__cause__, "lineno", None)
+        where = f"JSON error at line {line}" if line else "not JSON"
+        raise PdfExportError(f"{path} is not a valid notebook ({where}): {advice}") from None
+    except UnicodeDecodeError:
+        raise PdfExportError(f"{path} is not a valid notebook (not UTF-8 text): {advice}") from None
+    except Exception as error:  # noqa: BLE001 - valid JSON without a notebook's structure
+        raise PdfExportError(f"{path} is not a valid notebook ({type(error).__name__}: "
+                             f"{str(error).splitlines()[0] if str(error) else 'no cells'}): {advice}") from None
 
 
 def _require_tools() -> None:
     missing = [tool for tool in ("xelatex", "pandoc") if shutil.which(tool) is None]
     if missing:
-        raise MissingSystemTools(
-            f"PDF export needs {' and '.join(missing)}, not found on PATH. "
-            f"Run {INSTALL_SCRIPT} (as root, or it prints the sudo apt-get command)."
-        )
+        raise MissingSystemTools(f"PDF export needs {' and '.join(missing)}, not found on PATH. Run "
+                                 f"{INSTALL_SCRIPT} (as root, or it prints the sudo apt-get command).")
 
 
 def _check_and_clean(nb, source: Path):
@@ -138,11 +139,8 @@ def make_exporter(show_code: bool = False):
     config.TagRemovePreprocessor.remove_cell_tags = set(REMOVE_CELL_TAGS)
     config.TagRemovePreprocessor.remove_input_tags = set(REMOVE_INPUT_TAGS)
     config.TagRemovePreprocessor.remove_all_outputs_tags = set(REMOVE_OUTPUT_TAGS)
-    exporter = CjkPDFExporter(
-        config=config,
-        template_name=TEMPLATE_NAME,
-        extra_template_basedirs=[str(TEMPLATE_DIR)],
-    )
+    exporter = CjkPDFExporter(config=config, template_name=TEMPLATE_NAME,
+                              extra_template_basedirs=[str(TEMPLATE_DIR)])
     exporter.exclude_input = not show_code
     exporter.exclude_input_prompt = not show_code
     exporter.exclude_output_prompt = not show_code
@@ -162,28 +160,24 @@ def _atomic_write(target: Path, data: bytes) -> None:
         os.chmod(tmp_name, 0o644)
         os.replace(tmp_name, target)
     except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
+        Path(tmp_name).unlink(missing_ok=True)
         raise
 
 
 def _latex_error_summary(log: str, max_lines: int = 15) -> str:
     lines = log.splitlines()
-    marked = [i for i, line in enumerate(lines) if line.startswith("!")]
-    if marked:
-        start = marked[0]
-        return "\n".join(lines[start : start + max_lines])
-    return "\n".join(lines[-max_lines:])
+    start = next((i for i, line in enumerate(lines) if line.startswith("!")), max(0, len(lines) - max_lines))
+    return "\n".join(lines[start : start + max_lines])
 
 
-def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False) -> Path:
-    """Export ``notebook`` to ``pdf`` (default: same name with ``.pdf``) and return its path.
+def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False,
+               language: str | None = None) -> Path:
+    """Export ``notebook`` to ``pdf`` (default: same name with ``.pdf``) in ``language`` (default:
+    the notebook's, see :func:`~helpers.report.notebook_language.notebook_language`); return the path.
 
-    Raises ``NotebookHasErrors`` for a notebook with an error output, ``MissingSystemTools``
-    when xelatex/pandoc are missing, ``PdfExportError`` when LaTeX fails. On any failure no
-    file is written under ``pdf`` (an existing one is left untouched).
+    Raises ``PdfExportError`` for a missing/invalid notebook or failed LaTeX run,
+    ``NotebookHasErrors`` for an error output, ``MissingSystemTools`` without xelatex/pandoc.
+    On any failure no file is written under ``pdf`` (an existing one is left untouched).
     """
     notebook = Path(notebook).resolve()
     pdf = Path(pdf).resolve() if pdf is not None else notebook.with_suffix(".pdf")
@@ -191,28 +185,21 @@ def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False)
         raise PdfExportError(f"refusing to overwrite the notebook itself: {notebook}")
     if pdf.suffix.lower() != ".pdf":
         raise PdfExportError(f"output file must end in .pdf, got {pdf.name}")
-    nb = nbformat.read(notebook, as_version=4)
-    _check_and_clean(nb, notebook)
+    nb = _check_and_clean(read_notebook(notebook), notebook)
+    language = language or notebook_language(nb)
+    nb = keep_language(nb, language)
     _require_tools()
 
     from nbconvert.exporters.pdf import LatexFailed
 
-    exporter = make_exporter(show_code=show_code)
-    modified = _dt.datetime.fromtimestamp(notebook.stat().st_mtime)
-    resources = {
-        "metadata": {
-            "name": notebook.stem,
-            "path": str(notebook.parent),
-            "modified_date": f"{modified:%B} {modified.day}, {modified:%Y}",
-        }
-    }
+    resources = {"metadata": {"name": notebook.stem, "path": str(notebook.parent)},
+                 "report_language": language}  # the template filters by it too
     cwd = os.getcwd()  # PDFExporter chdirs into a temporary folder; restore even on failure
     try:
-        data, _ = exporter.from_notebook_node(nb, resources=resources)
+        data, _ = make_exporter(show_code=show_code).from_notebook_node(nb, resources=resources)
     except LatexFailed as exc:
-        raise PdfExportError(
-            f"xelatex failed on {notebook.name}; first error:\n{_latex_error_summary(str(exc))}"
-        ) from exc
+        raise PdfExportError(f"xelatex failed on {notebook.name}; first error:\n"
+                             f"{_latex_error_summary(str(exc))}") from exc
     finally:
         os.chdir(cwd)
     if not data.startswith(b"%PDF"):
@@ -224,16 +211,17 @@ def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False)
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.report.export_pdf",
-        description="Export an executed notebook to PDF with Chinese fonts, hiding "
-        "papermill parameter cells and (by default) code inputs.",
+        description="Export an executed notebook to PDF in one language with Chinese fonts, "
+        "hiding papermill parameter cells and (by default) code inputs.",
     )
     parser.add_argument("notebook", type=Path, help="executed .ipynb (e.g. papermill output)")
     parser.add_argument("pdf", type=Path, nargs="?", help="output PDF (default: NOTEBOOK.pdf)")
     parser.add_argument("--show-code", action="store_true", help="keep code inputs")
+    parser.add_argument("--language", help="print this language's cells (default: the notebook's)")
     args = parser.parse_args(argv)
     try:
-        out = export_pdf(args.notebook, args.pdf, show_code=args.show_code)
-    except (PdfExportError, FileNotFoundError) as exc:
+        out = export_pdf(args.notebook, args.pdf, show_code=args.show_code, language=args.language)
+    except PdfExportError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(out)

@@ -1,12 +1,13 @@
-"""Check an exported report PDF: required texts (Chinese included), embedded images, pages.
+"""Check an exported report PDF: required texts (Chinese included), images, pages, and that it
+holds one language and no progress-bar junk.
 
-Uses poppler-utils (``pdftotext``, ``pdfimages -list``, ``pdfinfo``); install them with
-``tools/install_system_packages.sh``. A text counts as present if it occurs in the extracted
+Uses poppler-utils (``pdftotext``, ``pdfimages -list``, ``pdfinfo``; installed by
+``tools/install_system_packages.sh``). A text counts as present if it occurs in the extracted
 text verbatim or once all whitespace is removed from both (PDF line breaks split Chinese
 sentences and words at arbitrary points).
 
 CLI: ``python -m helpers.report.pdf_check PDF [--require TEXT ...] [--min-images N]
-[--min-pages N]``; exit status 1 with a message naming what is missing.
+[--min-pages N] [--language LANG [--forbid TEXT ...]]``; exit status 1 naming what is wrong.
 """
 
 from __future__ import annotations
@@ -19,10 +20,12 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-__all__ = ["PdfImage", "PdfReport", "read_pdf", "check_pdf", "main"]
+__all__ = ["PROGRESS_MARKERS", "PdfImage", "PdfReport", "read_pdf", "check_pdf", "check_language", "main"]
 
 _CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
 _WS = re.compile(r"\s+")
+# What tqdm bars ("12.3it/s", " 40%|####") and Jupyter progress widgets ("HBox(") leave in a PDF.
+PROGRESS_MARKERS = re.compile(r"\d\s*(?:it/s|s/it)|\d\s*%\s*\||HBox\(")
 
 
 @dataclass(frozen=True)
@@ -121,19 +124,54 @@ def check_pdf(pdf, required_texts=(), min_images: int = 1, min_pages: int = 1) -
     return report
 
 
+def check_language(pdf, language: str, foreign_phrases=()) -> PdfReport:
+    """Return the PDF's report, or raise AssertionError if it holds text of another language or
+    progress-bar text (:data:`PROGRESS_MARKERS`).
+
+    Another language means: any CJK character when ``language`` is not Chinese, Japanese or
+    Korean; and, for every language, any of ``foreign_phrases`` (e.g. sentences of the English
+    prose, passed by the caller when checking a zh-TW PDF).
+    """
+    report = pdf if isinstance(pdf, PdfReport) else read_pdf(pdf)
+    problems = []
+    if not language.lower().startswith(("zh", "ja", "ko")):
+        runs = list(re.finditer(f"{_CJK.pattern}+", report.text))
+        if runs:
+            samples = [_WS.sub(" ", report.text[max(0, m.start() - 12): m.end() + 12]) for m in runs[:3]]
+            count = sum(len(m.group(0)) for m in runs)
+            problems.append(f"{count} CJK character(s) in a {language!r} PDF, e.g. {samples}")
+    found = [phrase for phrase in foreign_phrases if report.contains(phrase)]
+    if found:
+        problems.append(f"text of another language {found}")
+    progress = sorted({match.group(0) for match in PROGRESS_MARKERS.finditer(report.text)})
+    if progress:
+        problems.append(f"progress-bar text {progress} (run with TQDM_DISABLE=1; export with "
+                        "helpers.report.export_pdf, which drops widget outputs)")
+    if problems:
+        raise AssertionError(f"{report.path}: " + "; ".join(problems))
+    return report
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m helpers.report.pdf_check",
-        description="Check that a report PDF holds texts, images and pages.",
+        description="Check that a report PDF holds texts, images and pages (and one language).",
     )
     parser.add_argument("pdf", type=Path)
     parser.add_argument("--require", action="append", default=[], metavar="TEXT",
                         help="text that must appear (repeatable)")
     parser.add_argument("--min-images", type=int, default=1)
     parser.add_argument("--min-pages", type=int, default=1)
+    parser.add_argument("--language", help="also check it holds only this language, no progress bars")
+    parser.add_argument("--forbid", action="append", default=[], metavar="TEXT",
+                        help="text of another language that must not appear (repeatable)")
     args = parser.parse_args(argv)
+    if args.forbid and not args.language:
+        parser.error("--forbid needs --language (the language the PDF should be in)")
     try:
         report = check_pdf(args.pdf, args.require, args.min_images, args.min_pages)
+        if args.language:
+            check_language(report, args.language, args.forbid)
     except (AssertionError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

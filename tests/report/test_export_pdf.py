@@ -19,6 +19,30 @@ from helpers.report.export_pdf import (
 from helpers.report.pdf_check import check_pdf, read_pdf
 
 
+def test_truncated_notebook_is_one_clear_message(tmp_path, capsys):
+    source = _write_plain_notebook(tmp_path)
+    text = source.read_text()
+    source.write_text(text[: len(text) // 2])  # e.g. a copy interrupted half way
+    assert export_module.main([str(source)]) == 1
+    err = capsys.readouterr().err
+    line = text[: len(text) // 2].count("\n") + 1
+    assert err == (f"error: {source} is not a valid notebook (JSON error at line {line}): re-run the "
+                   "notebook or pass the executed .ipynb (e.g. papermill's output)\n")
+    assert not source.with_suffix(".pdf").exists()
+
+
+def test_json_that_is_not_a_notebook_and_missing_file(tmp_path, capsys):
+    source = tmp_path / "list.ipynb"
+    source.write_text("[1, 2]")
+    assert export_module.main([str(source)]) == 1
+    assert f"error: {source} is not a valid notebook (" in capsys.readouterr().err
+    missing = tmp_path / "report.en.ipynb"
+    assert export_module.main([str(missing), str(tmp_path / "out.pdf")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: {missing} not found: re-run the notebook") and "Traceback" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["list.ipynb"]
+
+
 def test_papermill_run_has_parameter_cells(executed_notebook):
     nb = nbformat.read(executed_notebook, as_version=4)
     tags = [tag for cell in nb.cells for tag in cell.metadata.get("tags", [])]
@@ -169,9 +193,11 @@ def test_latex_source_sets_cjk_fonts_title_and_escaped_authors(pdf_tools, execut
     exporter = LatexExporter(template_name=export_module.TEMPLATE_NAME,
                              extra_template_basedirs=[str(export_module.TEMPLATE_DIR)])
     latex, _ = exporter.from_notebook_node(nb)
-    assert r"\setmainfont{Noto Serif CJK TC}" in latex
-    assert r"\setsansfont{Noto Sans CJK TC}" in latex
-    assert r"\setmonofont{Noto Sans Mono CJK TC}" in latex
+    # Latin text in Latin Modern; CJK characters switch to Noto CJK TC (serif, sans, mono).
+    assert r"\setmainfont{Latin Modern Roman}" in latex
+    assert r"\newfontfamily\reportcjkrm{Noto Serif CJK TC}" in latex
+    assert r"\newfontfamily\reportcjksf{Noto Sans CJK TC}" in latex
+    assert r"\newfontfamily\reportcjktt{Noto Sans Mono CJK TC}" in latex
     assert r'\XeTeXlinebreaklocale "zh"' in latex
     assert r"\title{" + kit.TITLE + "}" in latex
     assert r"\author{王小明, A\_B \& C}" in latex

@@ -72,3 +72,45 @@ def test_cli_reports_missing_text(default_pdf, kit):
     )
     assert proc.returncode == 1
     assert "missing Chinese text ['不存在的句子']" in proc.stderr
+
+
+def _report(tmp_path, text):
+    import helpers.report.pdf_check as pdf_check
+
+    return pdf_check.PdfReport(path=tmp_path / "x.pdf", pages=1, text=text)
+
+
+def test_check_language_names_cjk_in_an_english_pdf(tmp_path):
+    from helpers.report.pdf_check import check_language
+
+    clean = "The model\u2019s map: edit/search, 95 % of 0.5 s/image, HBoxes."
+    assert check_language(_report(tmp_path, clean), "en").text == clean
+    with pytest.raises(AssertionError, match=r"3 CJK character\(s\) in a 'en' PDF, e.g. \['Saliency 顯著圖 map'\]"):
+        check_language(_report(tmp_path, "Saliency 顯著圖 map"), "en")
+
+
+def test_check_language_names_foreign_phrases_and_progress_text(tmp_path):
+    from helpers.report.pdf_check import check_language
+
+    text = "答：模型注意食物。\nThe model looks\nat the food.\n 40%|████ | 4/10 [00:01<00:02, 3.2it/s]\nHBox(children=())"
+    with pytest.raises(AssertionError) as excinfo:
+        check_language(_report(tmp_path, text), "zh-TW",
+                       foreign_phrases=["The model looks at the food.", "not there"])
+    message = str(excinfo.value)
+    assert "text of another language ['The model looks at the food.']" in message
+    assert "progress-bar text ['0%|', '2it/s', 'HBox(']" in message
+    assert "CJK" not in message  # Chinese is the zh-TW PDF's own language
+    check_language(_report(tmp_path, "答：模型注意食物。"), "zh-TW", foreign_phrases=["The model"])
+
+
+@pytest.mark.slow
+def test_cli_checks_the_language(default_pdf, kit):
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "helpers.report.pdf_check", str(default_pdf), *args],
+                              cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=60)
+
+    proc = run("--language", "en")
+    assert proc.returncode == 1 and "CJK character(s) in a 'en' PDF" in proc.stderr
+    proc = run("--language", "zh-TW", "--forbid", "outputmarker")
+    assert proc.returncode == 1 and "text of another language ['outputmarker']" in proc.stderr
+    assert run("--language", "zh-TW", "--forbid", "absent english sentence").returncode == 0
