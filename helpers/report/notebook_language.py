@@ -4,11 +4,13 @@ Prose cells carry a tag ``lang-<language>`` (``lang-en``, ``lang-zh-TW``); untag
 every language. The contract for the report language, first match wins:
 
 1. an output whose ``metadata`` has the key ``report_language``: the notebook's first code cell
-   after the parameters displays one once it has checked ``language``::
+   after the parameters displays one once it has checked ``language``, with
+   :func:`display_language_marker`, i.e.::
 
        display({"text/plain": ""}, metadata={"report_language": language}, raw=True)
 
-   (an empty, invisible output; the value is what the kernel actually ran with);
+   (an empty output, invisible in Jupyter and skipped in the PDF; its value is what the kernel
+   actually ran with);
 2. papermill's ``nb.metadata.papermill.parameters.language``;
 3. the last ``language = "..."`` assignment in the cells tagged ``parameters`` or
    ``injected-parameters``;
@@ -23,11 +25,19 @@ from __future__ import annotations
 import ast
 import copy
 
-__all__ = ["LANGUAGE_TAG_PREFIX", "DEFAULT_LANGUAGE", "language_of_cell", "notebook_language", "keep_language"]
+__all__ = ["LANGUAGE_TAG_PREFIX", "DEFAULT_LANGUAGE", "display_language_marker", "language_of_cell",
+           "notebook_language", "keep_language"]
 
 LANGUAGE_TAG_PREFIX = "lang-"
 DEFAULT_LANGUAGE = "en"
 _PARAMETER_TAGS = ("parameters", "injected-parameters")
+
+
+def display_language_marker(language: str) -> None:
+    """In a notebook: display the empty output that records the report language (rule 1)."""
+    from IPython.display import display
+
+    display({"text/plain": ""}, metadata={"report_language": language}, raw=True)
 
 
 def language_of_cell(cell) -> str | None:

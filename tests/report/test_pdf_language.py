@@ -237,3 +237,30 @@ def test_plain_nbconvert_with_the_template_prints_one_language(pdf_tools, tmp_pa
     report = check_pdf(pdf, [ZH_TITLE, ZH_PROSE], min_images=0)
     check_language(report, "zh-TW", foreign_phrases=[EN_TITLE, "saliency map follows", "englishcodeoutput"])
     assert _pdfinfo_title(pdf) == ZH_TITLE
+
+
+def test_line_break_between_chinese_characters_is_no_space(pdf_tools):
+    nb = build_report("zh-TW")
+    nb.cells.append(v4.new_markdown_cell("這次執行時\n算出來的 and\nEnglish", metadata={"tags": ["lang-zh-TW"]}))
+    nb.cells.append(v4.new_code_cell("answer()", outputs=[v4.new_output(
+        "display_data", data={"text/markdown": "只有在數字\n支持時", "text/plain": "<Markdown>"})]))
+    body = _body(_latex(nb))
+    assert "這次執行時算出來的 and English" in body and "只有在數字支持時" in body
+
+
+@pytest.mark.slow
+def test_marker_displayed_by_a_kernel_decides_the_language(pdf_tools, kit):
+    """The contract end to end: a real kernel runs display_language_marker after the parameters."""
+    from nbclient import NotebookClient
+
+    setup = v4.new_code_cell(
+        f"import sys\nsys.path.insert(0, {str(kit.REPO_ROOT)!r})\n"
+        "from helpers.report.notebook_language import display_language_marker\n"
+        'display_language_marker("zh-TW")')
+    prose = [cell for cell in build_report(None).cells if cell.cell_type == "markdown"]
+    nb = v4.new_notebook(cells=[setup, *prose])  # no parameters, no papermill metadata: "en" without the marker
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    assert [output.metadata for output in nb.cells[0].outputs] == [{"report_language": "zh-TW"}]
+    assert notebook_language(nb) == "zh-TW"
+    body = _body(_latex(nb))
+    assert ZH_PROSE in body and EN_PROSE.split("'")[0] not in body
