@@ -1,4 +1,5 @@
-"""Images of every mode load as RGB in [0, 1]; corrupt files raise a clear error."""
+"""Images of every mode load as RGB in [0, 1], compared by value with their source; EXIF rotation
+is applied; corrupt files raise a clear error."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -35,6 +36,81 @@ def test_every_mode_becomes_rgb_in_unit_range(tmp_path, mode):
     assert 0.0 <= tensor.min() and tensor.max() <= 1.0
     if mode not in ("1",):  # a gradient image keeps a real range (16-bit is scaled, not clipped)
         assert tensor.max() - tensor.min() > 0.5
+
+
+def _as_hwc(tensor: torch.Tensor) -> np.ndarray:
+    return tensor.permute(1, 2, 0).numpy().astype(np.float64)
+
+
+def _colourful(size: int = 32) -> np.ndarray:
+    """An RGB test picture: three different ramps and a saturated red square."""
+    yy, xx = np.mgrid[:size, :size]
+    image = np.stack([xx * 255 // (size - 1), yy * 255 // (size - 1), 255 - xx * 127 // (size - 1)], -1)
+    image[size // 4: size // 2, size // 4: size // 2] = (200, 30, 40)
+    return image.astype(np.uint8)
+
+
+@pytest.mark.parametrize("mode,suffix", [("I;16", ".png"), ("I", ".tiff")])
+@pytest.mark.parametrize("brightest", [65535, 16383])  # full range; a dark photo (not stretched)
+def test_16_bit_images_are_scaled_not_clipped(tmp_path, mode, suffix, brightest):
+    ramp = np.linspace(0, brightest, 32 * 32).reshape(32, 32).astype(np.uint16 if mode == "I;16" else np.int32)
+    source = Image.fromarray(ramp)
+    tensor = load_image(_save(tmp_path, f"deep{suffix}", source))
+    expected = ramp / 65535
+    for channel in tensor:  # grey: every channel is the scaled source
+        assert abs(float(channel.mean()) - expected.mean()) < 1 / 255
+        assert np.abs(channel.numpy() - expected).max() <= 0.5 / 255 + 1e-6  # rounding to 8 bits only
+
+
+@pytest.mark.parametrize("suffix,tolerance", [(".tiff", 1e-6), (".jpg", 0.03)])
+def test_cmyk_matches_its_rgb_source(tmp_path, suffix, tolerance):
+    source = _colourful()
+    path = tmp_path / f"cmyk{suffix}"
+    Image.fromarray(source).convert("CMYK").save(path, **({"quality": 95} if suffix == ".jpg" else {}))
+    assert Image.open(path).mode == "CMYK"
+    difference = np.abs(_as_hwc(load_image(path)) - source / 255)
+    assert difference.mean() <= tolerance and difference.max() <= max(4 * tolerance, 1e-6)
+
+
+def test_palette_image_matches_its_colours(tmp_path):
+    rng = np.random.default_rng(0)
+    colours = rng.integers(0, 256, (16, 3), dtype=np.uint8)
+    indices = rng.integers(0, 16, (24, 24), dtype=np.uint8)
+    image = Image.fromarray(indices, "P")
+    image.putpalette(colours.ravel().tolist())
+    tensor = load_image(_save(tmp_path, "palette.png", image))
+    np.testing.assert_allclose(_as_hwc(tensor), colours[indices] / 255, atol=1e-6)
+
+
+def test_transparent_palette_pixels_become_white(tmp_path):
+    colours = np.array([[200, 30, 40], [20, 120, 60], [0, 0, 0]], dtype=np.uint8)
+    indices = np.zeros((12, 12), np.uint8)
+    indices[:, 6:] = 1
+    indices[3:9, 3:9] = 2  # index 2 (black in the palette) is the transparent one
+    image = Image.fromarray(indices, "P")
+    image.putpalette(colours.ravel().tolist())
+    path = tmp_path / "palette_alpha.png"
+    image.save(path, transparency=2)
+    expected = colours[indices] / 255
+    expected[indices == 2] = 1.0
+    np.testing.assert_allclose(_as_hwc(load_image(path)), expected, atol=1e-6)
+
+
+@pytest.mark.parametrize("orientation,white_half", [(6, "top"), (8, "bottom")])
+def test_exif_rotated_photo_comes_out_the_right_way_up(tmp_path, orientation, white_half):
+    # Stored 40 wide x 20 tall with the left half white, as a camera held sideways writes it;
+    # orientation 6 says "turn 90 degrees clockwise to view" (left -> top), 8 counter-clockwise.
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:, :20] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    path = tmp_path / f"rotated{orientation}.jpg"
+    Image.fromarray(stored).save(path, exif=exif, quality=95)
+    tensor = load_image(path)
+    assert tensor.shape == (3, 40, 20)  # upright: taller than wide
+    top, bottom = float(tensor[:, :20].mean()), float(tensor[:, 20:].mean())
+    white, black = (top, bottom) if white_half == "top" else (bottom, top)
+    assert white > 0.95 and black < 0.05
 
 
 def test_transparent_pixels_become_white(tmp_path):
