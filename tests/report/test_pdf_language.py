@@ -22,6 +22,7 @@ EN_TITLE = "Explaining a CNN food classifier"
 ZH_TITLE = "解釋 CNN 食物分類器"
 EN_PROSE = "The model's saliency map follows the food's edges."
 ZH_PROSE = "答：模型注意食物的紋理與邊緣。"
+SYMBOLS = "雜訊 σ ≥ 0.1，25℃ ‧ ※ Ⅱ"  # not in Latin Modern: they must come from the CJK font
 SHARED = "sharedcellmarker"
 
 
@@ -53,7 +54,7 @@ def build_report(language: str | None = "zh-TW", marker: bool = True, papermill:
     cells.append(v4.new_code_cell("check_parameters()", outputs=[_marker(language)] if marker and language else []))
     cells += [
         v4.new_markdown_cell(f"# {EN_TITLE}\n\n{EN_PROSE}", metadata={"tags": ["lang-en"]}),
-        v4.new_markdown_cell(f"# {ZH_TITLE}\n\n{ZH_PROSE}", metadata={"tags": ["lang-zh-TW"]}),
+        v4.new_markdown_cell(f"# {ZH_TITLE}\n\n{ZH_PROSE}\n\n{SYMBOLS}", metadata={"tags": ["lang-zh-TW"]}),
         v4.new_markdown_cell(f"## Saliency {SHARED}\n\n$$S(x) = \\max_c |\\partial y_c / \\partial x|$$"),
         v4.new_code_cell('print("english output")', metadata={"tags": ["lang-en"]},
                          outputs=[v4.new_output("stream", name="stdout", text="englishcodeoutput\n")]),
@@ -202,7 +203,7 @@ def test_english_pdf_latin_fonts_only_english(exported):
 @pytest.mark.slow
 def test_chinese_pdf_keeps_every_chinese_character_and_english_in_latin(exported):
     pdf = exported["zh-TW"]
-    report = check_pdf(pdf, [ZH_TITLE, ZH_PROSE, SHARED], min_images=2)
+    report = check_pdf(pdf, [ZH_TITLE, ZH_PROSE, SHARED, SYMBOLS], min_images=2)
     check_language(report, "zh-TW", foreign_phrases=[EN_TITLE, "saliency map follows", "englishcodeoutput"])
     assert report.text.count("答") == 1
     fonts = _pdffonts(pdf)
