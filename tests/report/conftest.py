@@ -58,8 +58,9 @@ def build_notebook(fail: bool = False) -> nbformat.NotebookNode:
     """A miniature report.ipynb: papermill parameters, Chinese prose, LaTeX, a PNG figure."""
     v4 = nbformat.v4
     setup = v4.new_code_cell(
-        # The kernel must be the test runner's (the venv's) Python, not some system one.
-        f"import sys\nassert sys.prefix == {sys.prefix!r}, sys.prefix\n"
+        # The kernel must be the test runner's (the venv's) Python, not some system one. Compared
+        # resolved: with .venv a symlink, the runner and the kernel spell the same prefix differently.
+        f"import os, sys\nassert os.path.realpath(sys.prefix) == {os.path.realpath(sys.prefix)!r}, sys.prefix\n"
         f"sys.path.insert(0, {str(REPO_ROOT)!r})\n"
         "%config InlineBackend.figure_formats = ['png']",
         metadata={"tags": ["remove_cell"]},
