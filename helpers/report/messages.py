@@ -17,6 +17,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                 "zh-TW": "參數 {name} = {value} 不正確，請使用大於或等於 {minimum} 的整數。"},
     "int_min_optional": {"en": "Parameter {name} = {value} is not valid: use None or an integer >= {minimum}.",
                          "zh-TW": "參數 {name} = {value} 不正確，請使用 None 或大於或等於 {minimum} 的整數。"},
+    "int_range": {"en": "Parameter {name} = {value} is not valid: use an integer from {minimum} to {maximum}.",
+                  "zh-TW": "參數 {name} = {value} 不正確，請使用 {minimum} 到 {maximum} 之間的整數。"},
     "bool": {"en": "Parameter {name} = {value} is not valid: use True or False.",
              "zh-TW": "參數 {name} = {value} 不正確，請使用 True 或 False。"},
     "bool_optional": {"en": "Parameter {name} = {value} is not valid: use None, True or False.",

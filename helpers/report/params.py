@@ -65,10 +65,12 @@ def choice(*valid) -> Check:
     return lambda v: None if v in valid else ("choice", {"valid": ", ".join(repr(x) for x in valid)})
 
 
-def integer(minimum: int, optional: bool = False) -> Check:
+def integer(minimum: int, optional: bool = False, maximum: int | None = None) -> Check:
     def check(v):
-        if (optional and v is None) or (_is_int(v) and v >= minimum):
+        if (optional and v is None) or (_is_int(v) and v >= minimum and (maximum is None or v <= maximum)):
             return None
+        if maximum is not None:
+            return ("int_range", {"minimum": minimum, "maximum": maximum})
         return ("int_min_optional" if optional else "int_min", {"minimum": minimum})
     return check
 
@@ -109,7 +111,7 @@ CHECKS: dict[str, Check] = {
     "checkpoint_allow_pickle": boolean(), "channel_order": choice("rgb", "bgr"),
     "input_size": integer(32, optional=True), "split": choice(*SPLITS), "image_ids": image_ids,
     "n_images": integer(1, optional=True), "layer": text(optional=True), "filter_index": integer(0, optional=True),
-    "n_grid_filters": integer(1), "ascent_steps": integer(1), "ascent_grid_steps": integer(1),
+    "n_grid_filters": integer(1, maximum=5), "ascent_steps": integer(1), "ascent_grid_steps": integer(1),
     "ascent_size": integer(32, optional=True), "saliency_variant": choice("max_abs", "course"),
     "smoothgrad_sigma": positive, "smoothgrad_samples": integer(1), "lime_samples": integer(2),
     "lime_segments": integer(2), "trust_steps": integer(1),

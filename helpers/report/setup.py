@@ -203,15 +203,12 @@ class Report:
         and show it inline."""
         from IPython.display import Image, display
 
-        from helpers.plotting import save_figure
+        from helpers.plotting import save_figures
 
-        figures = list(figures) if isinstance(figures, (list, tuple)) else [figures]
-        paths = []
-        for k, fig in enumerate(figures, 1):
-            path = self.figures_dir / (f"{name}_{k}.png" if len(figures) > 1 else f"{name}.png")
-            save_figure(fig, path, dpi=150)
+        paths = save_figures(list(figures) if isinstance(figures, (list, tuple)) else [figures], self.figures_dir,
+                             name, dpi=150)
+        for path in paths:
             display(Image(filename=str(path)))
-            paths.append(path)
         self.figures += paths
         return paths
 

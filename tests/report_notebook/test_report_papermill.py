@@ -1,57 +1,52 @@
 """report.ipynb executed by papermill at tiny parameters on a tiny Food-11 folder with a classic
-checkpoint, in English and in Traditional Chinese: sections, figures, computed answers, the
-language switch (no text of the other language), the cache, and bad parameters."""
+checkpoint, in English and in Traditional Chinese: sections, figures, computed answers, only the
+chosen language's prose once filtered, the cache, bad parameters, and a section run alone."""
 from __future__ import annotations
 
-import json
+import os
 import re
-import subprocess
-import sys
 
 import nbformat
 import pytest
 
-from helpers.report.i18n import load_texts, raw_texts
+from helpers.report.notebook_language import keep_language
+from helpers.report.params import NOTEBOOK
 
 pytestmark = pytest.mark.slow
 
 CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-FIGURES = ["q1_saliency", "q1_food_share", "q2_filter_ascent", "q2_filter_grid", "q2_activation_maps",
-           "q2_class_activation", "q3_confusion_counts", "q3_confusion_normalized", "q3_lime", "q4_methods",
-           "q5_randomisation"]
-SECTIONS = ["setup_title", "q1_title", "q2_title", "q3_title", "q4_title", "q5_title"]
+FIGURES = {"q1_saliency", "q2_filter_ascent", "q2_filter_grid", "q2_activation_maps", "q2_class_activation",
+           "q3_confusion_counts", "q3_confusion_normalized", "q3_lime", "q4_methods", "q5_deletion_vs_random",
+           "q5_insertion_vs_random", "q5_randomisation"}
 
 
-def output_text(notebook) -> str:
-    """Everything the executed notebook shows (Markdown, text and errors), without sources."""
-    nb = nbformat.read(notebook, as_version=4)
-    parts = []
+def shown_text(nb) -> str:
+    """What a reader sees: Markdown cells, and the Markdown, text and errors code cells output."""
+    parts = [c.source for c in nb.cells if c.cell_type == "markdown"]
     for cell in nb.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            parts += [data.get("text/markdown", ""), data.get("text/plain", ""), output.get("text", ""),
-                      output.get("evalue", "")]
+            parts += [data.get("text/markdown", ""), output.get("text", ""), output.get("evalue", "")]
     return "\n".join(parts)
 
 
-def png_outputs(notebook) -> int:
-    nb = nbformat.read(notebook, as_version=4)
+def png_outputs(nb) -> int:
     return sum("image/png" in o.get("data", {}) for c in nb.cells for o in c.get("outputs", []))
 
 
 @pytest.mark.parametrize("language", ["en", "zh-TW"])
 def test_sections_figures_and_answers(tiny_runs, tiny_kit, language):
-    notebook = tiny_runs[language]
-    t = load_texts(language)
-    text = output_text(notebook)
-    for key in SECTIONS:
-        assert t(key) in text, key
+    nb = keep_language(nbformat.read(tiny_runs[language], as_version=4))
+    text = shown_text(nb)
+    headings = re.findall(r"^## (\d)\.", text, re.M)
+    assert headings == ["0", "1", "2", "3", "4", "5"], headings
     answer = "**Answer.**" if language == "en" else "**答：**"
     assert text.count(answer) >= 5
-    assert tiny_kit.CORRUPT in text, "the unreadable file must be reported"
+    assert tiny_kit.CORRUPT in text, "the unreadable file must be named"
     figures = tiny_runs[language].parent / f"figures-{language}"
-    assert sorted(p.stem for p in figures.glob("*.png")) == sorted(FIGURES)
-    assert png_outputs(notebook) == len(FIGURES), "each figure shown inline once"
+    stems = {re.sub(r"_\d+$", "", p.stem) for p in figures.glob("*.png")}
+    assert stems == FIGURES
+    assert png_outputs(nb) == len(list(figures.glob("*.png"))), "each figure shown inline once"
     names = tiny_kit.CLASS_NAMES if language == "en" else tiny_kit.CLASS_NAMES_ZH
     assert all(name in text for name in names)
 
@@ -67,30 +62,15 @@ def test_no_warnings_or_progress_text_in_the_runs(tiny_runs):
         assert not widgets
 
 
-def test_english_run_has_no_cjk_at_all(tiny_runs):
-    raw = tiny_runs["en"].read_text(encoding="utf-8")
-    found = CJK.findall(raw)
-    assert not found, f"CJK characters in the English run: {''.join(found[:20])}"
-
-
-def _english_phrases() -> set[str]:
-    zh_all = "\n".join(raw_texts("zh-TW").values())
-    phrases = set()
-    for text in raw_texts("en").values():
-        for fragment in re.split(r"\{\{\w+\}\}|[*`$\n]|\\[a-z]+", text):
-            fragment = fragment.strip(" .,;:()\"'")
-            if len(fragment) >= 25 and len(fragment.split()) >= 4 and fragment not in zh_all:
-                phrases.add(fragment)
-    return phrases
-
-
-def test_chinese_run_has_chinese_prose_and_no_english_phrases(tiny_runs):
-    text = output_text(tiny_runs["zh-TW"])
-    assert "答：" in text and len(CJK.findall(text)) > 1000
-    phrases = _english_phrases()
-    assert len(phrases) > 50
-    leaked = sorted(p for p in phrases if p in text)
-    assert not leaked, f"English phrases in the Chinese run: {leaked[:5]}"
+def test_each_language_shows_only_its_own_prose(tiny_runs):
+    english = shown_text(keep_language(nbformat.read(tiny_runs["en"], as_version=4)))
+    assert not CJK.findall(english), "CJK characters in the English report"
+    chinese = shown_text(keep_language(nbformat.read(tiny_runs["zh-TW"], as_version=4)))
+    assert "答：" in chinese and len(CJK.findall(chinese)) > 1000
+    english_sentences = [s.strip() for s in re.split(r"[.:]\s", english) if len(s.split()) >= 6 and not CJK.search(s)]
+    # Formulas, code names and the hidden run summary are the same in every language.
+    leaked = [s for s in english_sentences if s in chinese and not any(c in s for c in "`$\"")]
+    assert not leaked, leaked[:3]
 
 
 def test_second_language_is_served_from_the_cache(tiny_runs, tiny_kit):
@@ -102,32 +82,52 @@ def test_second_language_is_served_from_the_cache(tiny_runs, tiny_kit):
 
 
 def test_numbers_are_the_same_in_both_languages(tiny_runs):
-    numbers = [re.findall(r"\d+\.\d+%?", output_text(tiny_runs[lang])) for lang in ("en", "zh-TW")]
-    assert numbers[0] and sorted(numbers[0]) == sorted(numbers[1])
+    def numbers(language):
+        nb = keep_language(nbformat.read(tiny_runs[language], as_version=4))
+        outputs = "\n".join(o.get("data", {}).get("text/markdown", "") for c in nb.cells for o in c.get("outputs", []))
+        return sorted(re.findall(r"-?\d+\.\d+%?", outputs))
+    assert numbers("en") and numbers("en") == numbers("zh-TW")
 
 
-def test_bad_parameter_stops_at_the_first_cell_with_one_message(tiny_kit, tmp_path):
+def test_bad_parameter_stops_at_the_first_code_cell_after_the_parameters(tiny_kit, tmp_path):
     import papermill
 
+    output = tmp_path / "bad.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as caught:
-        tiny_kit.run_papermill(tmp_path / "bad.ipynb", tiny_kit.params(tmp_path, smoothgrad_sigma=0.0,
-                                                                        language="zh-TW"))
+        tiny_kit.run_papermill(output, tiny_kit.params(tmp_path, smoothgrad_sigma=0.0, language="zh-TW"))
     assert caught.value.ename == "ReportParameterError"
     assert caught.value.evalue == "參數 smoothgrad_sigma = 0.0 不正確，請使用大於 0 的數字（例如 0.2）。"
-    assert png_outputs(tmp_path / "bad.ipynb") == 0
+    nb = nbformat.read(output, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    injected = next(i for i, c in enumerate(code) if "injected-parameters" in c.metadata.get("tags", []))
+    failed = [i for i, c in enumerate(code) if any(o.get("output_type") == "error" for o in c.get("outputs", []))]
+    assert failed == [injected + 1]
+    assert png_outputs(nb) == 0
 
 
-def test_run_report_fails_cleanly_and_leaves_no_pdf(tiny_kit, tmp_path):
-    stale = tmp_path / "report.pdf"
-    stale.write_bytes(b"%PDF-1.5 stale")
-    params = tiny_kit.params(tmp_path, layer="no_such_layer")
-    args = [sys.executable, "-m", "helpers.report.run_report", "--lang", "en", "--pdf", str(stale),
-            "--output-dir", str(tmp_path / "out")]
-    for name, value in params.items():
-        if name != "language":
-            args += ["-p", name, repr(value) if not isinstance(value, str) else value]
-    proc = subprocess.run(args, cwd=tiny_kit.REPO_ROOT, capture_output=True, text=True, timeout=600,
-                          env={**__import__("os").environ, "TQDM_DISABLE": "1"})
-    assert proc.returncode == 1
-    assert "ReportParameterError: Parameter layer = 'no_such_layer' is not a layer" in proc.stderr
-    assert not stale.exists() and not list((tmp_path / "out").glob("*.pdf"))
+def _section_cells(nb, number: int) -> list:
+    """The cells of section ``number``: from its English heading to the next English heading."""
+    heads = [i for i, c in enumerate(nb.cells) if c.cell_type == "markdown" and c.source.startswith("## ")
+             and "lang-en" in c.metadata.get("tags", [])]
+    start = next(i for i in heads if nb.cells[i].source.startswith(f"## {number}."))
+    return nb.cells[start:next((i for i in heads if i > start), len(nb.cells))]
+
+
+@pytest.mark.parametrize("section", [3, 5])
+def test_a_section_runs_alone_after_the_set_up(tiny_kit, tmp_path, section):
+    """Set-up cells, then one later section only: what a section needs comes from the set-up."""
+    import papermill
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    first_section = _section_cells(nb, 1)[0]
+    setup = nb.cells[:nb.cells.index(first_section)]
+    nb.cells = setup + _section_cells(nb, section)
+    source = tmp_path / "section.ipynb"
+    nbformat.write(nb, source)
+
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    papermill.execute_notebook(str(source), str(tmp_path / "out.ipynb"), parameters=tiny_kit.params(tmp_path),
+                               kernel_name="python3", cwd=str(tiny_kit.REPO_ROOT), progress_bar=False,
+                               log_output=False)
+    text = shown_text(nbformat.read(tmp_path / "out.ipynb", as_version=4))
+    assert "**Answer.**" in text
