@@ -82,8 +82,9 @@ def read_notebook(path: Path):
     except UnicodeDecodeError:
         raise PdfExportError(f"{path} is not a valid notebook (not UTF-8 text): {advice}") from None
     except Exception as error:  # noqa: BLE001 - valid JSON without a notebook's structure
-        raise PdfExportError(f"{path} is not a valid notebook ({type(error).__name__}: "
-                             f"{str(error).splitlines()[0] if str(error) else 'no cells'}): {advice}") from None
+        detail = (str(error).splitlines() or ["no notebook structure"])[0]
+        raise PdfExportError(f"{path} is not a valid notebook ({type(error).__name__}: {detail}): "
+                             f"{advice}") from None
 
 
 def _require_tools() -> None:
