@@ -28,6 +28,7 @@ from helpers.models.registry import load_model
 from helpers.report.cache import ResultCache
 from helpers.report.cached import cached
 from helpers.report.messages import message
+from helpers.report.notebook_language import display_language_marker
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
 MIN_EXPLAINED = 10
@@ -121,7 +122,7 @@ class Report:
         # The set-up lists unreadable files by name; the loader's per-file warnings would only
         # repeat them as stderr noise in the report.
         warnings.filterwarnings("ignore", message="Skipping unreadable image")
-        self._announce_language()
+        display_language_marker(self.language)  # the PDF export keeps only this language's prose
 
     # -- checks that need the data or the model --------------------------------------------------
     def _fail(self, key: str, **values: Any) -> None:
@@ -170,12 +171,6 @@ class Report:
         np.random.seed(seed)
         torch.manual_seed(seed)
 
-    def _announce_language(self) -> None:
-        """An empty output carrying the language: the PDF export keeps only that language's prose."""
-        from IPython.display import display
-
-        display({"text/plain": ""}, metadata={"report_language": self.language}, raw=True)
-
     # -- tools for the cells ---------------------------------------------------------------------
     def tr(self, en: str, zh_TW: str) -> str:
         """The text in the report's language."""
@@ -198,9 +193,9 @@ class Report:
         lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows]
         display(Markdown("\n".join(lines)))
 
-    def show(self, figures: Any, name: str) -> list[Path]:
+    def show(self, figures: Any, name: str) -> None:
         """Save a figure (or a list of figures: ``name_1``, ``name_2``...) as PNG in ``figures_dir``
-        and show it inline."""
+        and show it inline (the paths are kept in ``figures``)."""
         from IPython.display import Image, display
 
         from helpers.plotting import save_figures
@@ -210,7 +205,6 @@ class Report:
         for path in paths:
             display(Image(filename=str(path)))
         self.figures += paths
-        return paths
 
     def cached(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` through the result cache (``fn.attribute`` for an explainer)."""
