@@ -7,9 +7,15 @@ blurred copy and puts the original pixels back in the same order: the probabilit
 fast (HIGHER area is better). Area = trapezoid rule over the fraction of pixels changed, in
 [0, 1] because probabilities are.
 
-Cost: (n_steps + 1) forward passes per image and curve, i.e. 2 * (n_steps + 1) for both. Step
-images are built on the fly and go through the model ``batch_size`` at a time (steps of several
-images share a batch), under ``torch.inference_mode`` and eval mode.
+Cost: the curves' end points do not depend on the map: the original image (deletion's first
+point, insertion's last, and the prediction that picks the target), the substrate (deletion's
+last) and the blurred image (insertion's first). They are 3 forward passes per image
+(:func:`curve_endpoints`), computed once and shared by every map of the same images; each map
+then costs 2 * (n_steps - 1) passes per image for both curves. Step images are built on the fly
+and go through the model ``batch_size`` at a time (steps of several images share a batch),
+under ``torch.inference_mode`` and eval mode; ``channels_last=True`` runs them with the conv
+weights temporarily in channels_last format (about 1.3x cheaper on this CPU for
+EfficientNet-Lite0; the weights are put back as they were).
 """
 from __future__ import annotations
 
@@ -21,9 +27,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from helpers.explain.base import TargetType, check_inputs
+from helpers.explain.base import TargetType, check_inputs, resolve_target, temporary_channels_last
 
-from .maps import eval_mode, pixel_importance, rank_pixels, resolve_targets
+from .maps import eval_mode, pixel_importance, rank_pixels
 
 SUBSTRATES = ("zero", "blur", "mean")
 DEFAULT_STEPS = 20
@@ -95,17 +101,74 @@ class DeletionInsertionResult:
         return None if self.insertion is None else normalised_area(self.insertion)
 
 
+@dataclass
+class CurveEndpoints:
+    """Target-class probabilities (N,) that every map's curves share, for one set of images:
+    ``original`` (deletion's first and insertion's last point), ``substrate`` (deletion's last)
+    and ``blurred`` (insertion's first); ``target`` (N,) the class they are recorded for; the
+    settings they were made with (checked when reused)."""
+
+    target: Tensor
+    original: Tensor
+    substrate: Tensor
+    blurred: Tensor
+    substrate_name: str
+    blur_sigma: float
+    n_images: int
+
+
+def _forward_probs(model: nn.Module, batches: Iterator[Tensor], channels_last: bool) -> Tensor:
+    """Softmax probabilities of each batch, concatenated (inference and eval mode)."""
+    out = []
+    with eval_mode(model), torch.inference_mode(), temporary_channels_last(model, channels_last):
+        for batch in batches:
+            if channels_last:
+                batch = batch.contiguous(memory_format=torch.channels_last)
+            out.append(torch.softmax(model(batch).float(), dim=1))
+    return torch.cat(out)
+
+
+def _check_settings(substrate: str, n_steps: int | None = None, batch_size: int | None = None) -> None:
+    if n_steps is not None and n_steps < 1:
+        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if substrate not in SUBSTRATES:
+        raise ValueError(f"substrate must be one of {SUBSTRATES}, got {substrate!r}")
+
+
+def curve_endpoints(model: nn.Module, images: Tensor, target: TargetType = None, *, substrate: str = "zero",
+                    blur_sigma: float = DEFAULT_BLUR_SIGMA, batch_size: int = 32,
+                    channels_last: bool = False) -> CurveEndpoints:
+    """The map-independent points of the curves (3 forward passes per image); pass the result
+    to :func:`deletion_insertion` for every map of the same images. ``target``: None = the
+    model's prediction on the original image (read off the same pass)."""
+    check_inputs(images)
+    _check_settings(substrate, batch_size=batch_size)
+    images = images.detach()
+    n = images.shape[0]
+    ends = torch.cat([images, make_substrate(images, substrate, blur_sigma), gaussian_blur(images, blur_sigma)])
+    probs = _forward_probs(model, (ends[b:b + batch_size] for b in range(0, 3 * n, batch_size)), channels_last)
+    original = probs[:n]
+    target_t = resolve_target(target, n, probs.shape[1], original.argmax(1).cpu()).to(probs.device)
+    picked = probs.gather(1, target_t.repeat(3).view(-1, 1))[:, 0].cpu()
+    return CurveEndpoints(target=target_t.cpu(), original=picked[:n], substrate=picked[n:2 * n],
+                          blurred=picked[2 * n:], substrate_name=substrate, blur_sigma=float(blur_sigma), n_images=n)
+
+
 def _step_jobs(n_images: int, n_steps: int, kinds: tuple[str, ...]) -> Iterator[tuple[str, int, int]]:
+    """The steps whose image depends on the map: 1 .. n_steps - 1 (the ends are shared)."""
     for kind in kinds:
         for i in range(n_images):
-            for k in range(n_steps + 1):
+            for k in range(1, n_steps):
                 yield kind, i, k
 
 
 def deletion_insertion(model: nn.Module, images: Tensor, maps: Tensor, target: TargetType = None, *,
                        n_steps: int = DEFAULT_STEPS, substrate: str = "zero",
                        blur_sigma: float = DEFAULT_BLUR_SIGMA, batch_size: int = 32, seed: int = 0,
-                       curves: tuple[str, ...] = ("deletion", "insertion")) -> DeletionInsertionResult:
+                       curves: tuple[str, ...] = ("deletion", "insertion"), endpoints: CurveEndpoints | None = None,
+                       channels_last: bool = False) -> DeletionInsertionResult:
     """Deletion and/or insertion curves of ``maps`` (N, C', h, w) for ``images`` (N, C, H, W).
 
     Args:
@@ -118,43 +181,54 @@ def deletion_insertion(model: nn.Module, images: Tensor, maps: Tensor, target: T
         batch_size: step images per forward pass (results do not depend on it).
         seed: tie-breaking order of equally important pixels, see :func:`rank_pixels`.
         curves: which curves to compute ("deletion", "insertion").
+        endpoints: :func:`curve_endpoints` of these images (same substrate, blur and target),
+            to share them between maps; None = computed here. Its target is the one used.
+        channels_last: see the module docstring.
     """
     check_inputs(images)
-    if n_steps < 1:
-        raise ValueError(f"n_steps must be >= 1, got {n_steps}")
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    _check_settings(substrate, n_steps, batch_size)
     unknown = set(curves) - {"deletion", "insertion"}
     if unknown or not curves:
         raise ValueError(f"curves must be a non-empty subset of ('deletion', 'insertion'), got {curves!r}")
-    if substrate not in SUBSTRATES:
-        raise ValueError(f"substrate must be one of {SUBSTRATES}, got {substrate!r}")
     if maps.shape[0] != images.shape[0]:
         raise ValueError(f"maps has {maps.shape[0]} entries but images has {images.shape[0]}")
     images = images.detach()
     n, _, h, w = images.shape
+    if endpoints is None:
+        endpoints = curve_endpoints(model, images, target, substrate=substrate, blur_sigma=blur_sigma,
+                                    batch_size=batch_size, channels_last=channels_last)
+    elif (endpoints.n_images, endpoints.substrate_name, endpoints.blur_sigma) != (n, substrate, float(blur_sigma)):
+        raise ValueError(f"endpoints were made for {endpoints.n_images} images, substrate "
+                         f"{endpoints.substrate_name!r}, blur_sigma {endpoints.blur_sigma}; these curves use {n}, "
+                         f"{substrate!r}, {float(blur_sigma)}: compute them with curve_endpoints for the same settings")
     order = rank_pixels(pixel_importance(maps.to(images.device), (h, w)), seed)
     # rank[i, p] = position of pixel p in image i's order; step k changes pixels with rank < count_k.
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(h * w, device=order.device).expand(n, -1).contiguous())
     rank = rank.view(n, 1, h, w)
     counts = torch.round(step_fractions(n_steps) * (h * w)).long().tolist()
-    target_t = resolve_targets(model, images, target, batch_size)
+    target_t = endpoints.target.to(images.device)
     starts = {"deletion": images, "insertion": gaussian_blur(images, blur_sigma)}
     ends = {"deletion": make_substrate(images, substrate, blur_sigma), "insertion": images}
+    first = {"deletion": endpoints.original, "insertion": endpoints.blurred}
+    last = {"deletion": endpoints.substrate, "insertion": endpoints.original}
     kinds = tuple(k for k in ("deletion", "insertion") if k in curves)
     out = {kind: torch.empty(n, n_steps + 1) for kind in kinds}
+    for kind in kinds:
+        out[kind][:, 0], out[kind][:, -1] = first[kind], last[kind]
     jobs = list(_step_jobs(n, n_steps, kinds))
-    with eval_mode(model), torch.inference_mode():
+
+    def batches() -> Iterator[Tensor]:
         for b0 in range(0, len(jobs), batch_size):
-            chunk = jobs[b0:b0 + batch_size]
             # Build only this batch's step images: memory is batch_size images, not n * n_steps.
-            batch = torch.stack([
-                torch.where(rank[i] < counts[k], ends[kind][i], starts[kind][i]) for kind, i, k in chunk])
-            probs = torch.softmax(model(batch).float(), dim=1)
-            idx = torch.tensor([i for _, i, _ in chunk], device=probs.device)
-            picked = probs.gather(1, target_t[idx].view(-1, 1).to(probs.device))[:, 0].cpu()
-            for (kind, i, k), p in zip(chunk, picked.tolist()):
-                out[kind][i, k] = p
+            yield torch.stack([torch.where(rank[i] < counts[k], ends[kind][i], starts[kind][i])
+                               for kind, i, k in jobs[b0:b0 + batch_size]])
+
+    if jobs:
+        probs = _forward_probs(model, batches(), channels_last)
+        idx = torch.tensor([i for _, i, _ in jobs], device=probs.device)
+        picked = probs.gather(1, target_t[idx].view(-1, 1).to(probs.device))[:, 0].cpu()
+        for (kind, i, k), p in zip(jobs, picked.tolist()):
+            out[kind][i, k] = p
     return DeletionInsertionResult(fractions=step_fractions(n_steps), target=target_t.cpu(),
                                    deletion=out.get("deletion"), insertion=out.get("insertion"))

@@ -29,9 +29,9 @@ from torch import Tensor, nn
 
 from helpers.explain.base import TargetType, check_inputs
 
-from .deletion import DEFAULT_BLUR_SIGMA, DEFAULT_STEPS, DeletionInsertionResult, deletion_insertion
+from .deletion import DEFAULT_BLUR_SIGMA, DEFAULT_STEPS, DeletionInsertionResult, curve_endpoints, deletion_insertion
 from .intervals import Interval, mean_ci
-from .maps import MethodLike, attribute_fn, centre_prior_map, preserved_flags, random_map, resolve_targets
+from .maps import MethodLike, attribute_fn, centre_prior_map, preserved_flags, random_map
 from .paired import PairedDifference, paired_differences, pairwise_differences, winner
 from .randomisation import ExplainerFactory, RandomisationResult, cascading_randomisation, factory_from
 from .timing import timed
@@ -166,7 +166,8 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
                      batch_size: int = 32, seed: int = 0, baselines: bool = True, centre_sigma: float = 0.25,
                      randomisation: bool = True, randomisation_layers: Sequence[str] | None = None,
                      randomisation_max_steps: int | None = 1, randomisation_group_depth: int | None = None,
-                     batchnorm: str = "skip", confidence: float = 0.95, interval: str = "t") -> Evaluation:
+                     batchnorm: str = "skip", confidence: float = 0.95, interval: str = "t",
+                     channels_last: bool = False) -> Evaluation:
     """Evaluate ``methods`` (name -> explainer or ``(inputs, target) -> map``) on ``images``.
 
     Args:
@@ -188,6 +189,8 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
             which cascade steps to measure (:func:`~.randomisation.checkpoint_steps`); the
             default ``max_steps=1`` measures only full randomisation (one extra map per method).
         confidence, interval: for :func:`~.intervals.mean_ci` ("t" or "bootstrap").
+        channels_last: run the curves' forward passes in channels_last format
+            (:func:`~.deletion.deletion_insertion`; the maps are computed as the methods say).
     """
     check_inputs(images)
     methods, given = dict(methods or {}), dict(maps or {})
@@ -217,7 +220,10 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
 
     rows, curves, randomised, all_maps = [], {}, {}, {}
     with preserved_flags(model):
-        target_t = resolve_targets(model, images, targets, batch_size)
+        # The curves' end points (and the predicted targets) are the same for every map: once.
+        endpoints = curve_endpoints(model, images, targets, substrate=substrate, blur_sigma=blur_sigma,
+                                    batch_size=batch_size, channels_last=channels_last)
+        target_t = endpoints.target.to(images.device)
         for name, kind, method in entries:
             if name in given:
                 maps_i = given[name].detach().to(images.device)
@@ -226,7 +232,8 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
                 fn = attribute_fn(method)
                 maps_i, seconds = timed(lambda x: fn(x, target_t).detach(), images)
             curve = deletion_insertion(model, images, maps_i, target_t, n_steps=n_steps, substrate=substrate,
-                                       blur_sigma=blur_sigma, batch_size=batch_size, seed=seed)
+                                       blur_sigma=blur_sigma, batch_size=batch_size, seed=seed, endpoints=endpoints,
+                                       channels_last=channels_last)
             nan = Interval(math.nan, math.nan, math.nan, 0, n, confidence)
             rho, sim, depth, n_constant = nan, nan, 0, 0
             factory = factories.get(name)
@@ -256,6 +263,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
             all_maps[name] = maps_i
     settings = {"n_steps": n_steps, "substrate": substrate, "blur_sigma": blur_sigma, "seed": seed,
                 "n_images": n, "batchnorm": batchnorm, "confidence": confidence, "interval": interval,
-                "randomisation_max_steps": randomisation_max_steps, "given_maps": sorted(given)}
+                "randomisation_max_steps": randomisation_max_steps, "given_maps": sorted(given),
+                "channels_last": channels_last}
     return Evaluation(rows=rows, curves=curves, randomisation=randomised, maps=all_maps, target=target_t.cpu(),
                       settings=settings)

@@ -256,7 +256,11 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
     cascade = cascade_layers(model, batchnorm)
     measure = set(checkpoint_steps(cascade, layers, max_steps, group_depth))
     with preserved_flags(model):
-        target_t = resolve_targets(model, images, target)
+        if isinstance(target, Tensor) and target.dim() == 1 and target.shape[0] == images.shape[0] \
+                and not target.is_floating_point() and target.dtype != torch.bool and bool((target >= 0).all()):
+            target_t = target.long().to(images.device)  # resolved already (e.g. by evaluate_methods): no extra pass
+        else:
+            target_t = resolve_targets(model, images, target)
         if original_maps is None:
             original_maps = attribute_fn(explainer_factory(model))(images, target_t)
     original_maps = original_maps.detach()

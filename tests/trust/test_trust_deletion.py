@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from helpers.trust import (centre_prior_map, deletion_insertion, gaussian_blur, make_substrate, normalised_area,
-                           random_map, rank_pixels)
-from trust_testutils import RegionModel, quadrant_map, region_images
+from helpers.trust import (centre_prior_map, curve_endpoints, deletion_insertion, gaussian_blur, make_substrate,
+                           normalised_area, random_map, rank_pixels)
+from trust_testutils import RegionModel, make_small, quadrant_map, region_images, small_images
 
 N, SIZE = 6, 32
 
@@ -109,3 +109,47 @@ def test_coarse_maps_are_upsampled(setup):
     res = deletion_insertion(model, x, coarse, n_steps=16)
     rand = deletion_insertion(model, x, random_map(x), n_steps=16)
     assert (res.deletion_area < rand.deletion_area - 0.05).all()
+
+
+class CountingModel(torch.nn.Module):
+    """Wraps a model and counts the images it is run on."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model, self.images_seen = model, 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.images_seen += x.shape[0]
+        return self.model(x)
+
+
+def test_endpoints_are_shared_between_maps_and_cost_nothing_twice(setup):
+    model, x = setup
+    counting = CountingModel(model)
+    steps = 8
+    ends = curve_endpoints(counting, x, substrate="blur")
+    assert counting.images_seen == 3 * N  # original, substrate, blurred: once per image
+    torch.testing.assert_close(ends.original, torch.softmax(model(x), 1)[:, 0].detach())
+    maps = {"right": quadrant_map(N, SIZE, "top_left"), "random": random_map(x)}
+    for name, m in maps.items():
+        before = counting.images_seen
+        shared = deletion_insertion(counting, x, m, n_steps=steps, substrate="blur", endpoints=ends)
+        assert counting.images_seen - before == 2 * (steps - 1) * N  # only the map-dependent steps
+        alone = deletion_insertion(model, x, m, n_steps=steps, substrate="blur")
+        torch.testing.assert_close(shared.deletion, alone.deletion, atol=1e-6, rtol=0)
+        torch.testing.assert_close(shared.insertion, alone.insertion, atol=1e-6, rtol=0)
+    one_step = deletion_insertion(counting, x, maps["right"], n_steps=1, substrate="blur", endpoints=ends)
+    torch.testing.assert_close(one_step.deletion[:, 0], ends.original)
+    with pytest.raises(ValueError, match="endpoints were made for"):
+        deletion_insertion(model, x, maps["right"], substrate="zero", endpoints=ends)
+
+
+def test_channels_last_gives_the_same_curves_and_restores_the_weights():
+    model, x = make_small(), small_images(3)
+    strides = [p.stride() for p in model.parameters()]
+    maps = random_map(x, seed=2)
+    plain = deletion_insertion(model, x, maps, n_steps=6, substrate="mean")
+    fast = deletion_insertion(model, x, maps, n_steps=6, substrate="mean", channels_last=True)
+    torch.testing.assert_close(plain.deletion, fast.deletion, atol=1e-5, rtol=0)
+    torch.testing.assert_close(plain.insertion, fast.insertion, atol=1e-5, rtol=0)
+    assert [p.stride() for p in model.parameters()] == strides

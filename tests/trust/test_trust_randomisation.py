@@ -164,3 +164,23 @@ def test_constant_original_map_is_counted_at_step_zero():
     assert result.n_constant == [2, 2] and torch.isnan(result.spearman).all()
     assert constant_maps(torch.zeros(2, 3, 4, 4)).tolist() == [True, True]
     assert constant_maps(torch.eye(4).expand(1, 1, 4, 4)).tolist() == [False]
+
+
+def test_resolved_targets_and_given_maps_cost_no_pass_on_the_original_model():
+    class Counting(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inner, self.calls = make_small(), 0
+
+        def forward(self, x):
+            self.calls += 1
+            return self.inner(x)
+
+    model, x = Counting(), small_images(2)
+    target = torch.tensor([1, 3])
+    maps = Saliency(model).attribute(x, target)
+    model.calls = 0
+    result = cascading_randomisation(model, x, lambda m: Saliency(m), target, max_steps=1, original_maps=maps)
+    assert model.calls == 0 and result.target.tolist() == [1, 3]
+    cascading_randomisation(model, x, lambda m: Saliency(m), None, max_steps=1, original_maps=maps)
+    assert model.calls == 1  # target None: the original model's prediction is needed
