@@ -28,7 +28,7 @@ from helpers.device import model_device
 from helpers.models.layers import check_filter_index
 
 from .activation_maps import layer_output, resolve_layer_or_module
-from .base import check_inputs, frozen_eval
+from .base import check_inputs, frozen_eval, temporary_channels_last
 
 METHODS = ("plain", "fourier")
 
@@ -110,9 +110,10 @@ def random_transform(images: Tensor, generator: torch.Generator, pad: int, jitte
     scale = low + (high - low) * draws[2]
     angle = math.radians((2 * draws[3] - 1) * max_rotation)
     cos, sin = math.cos(angle) / scale, math.sin(angle) / scale
-    # affine_grid maps output to input coordinates in [-1, 1] units (2 / size per pixel).
-    theta = torch.tensor([[cos, -sin, 2 * dx / width], [sin, cos, 2 * dy / height]],
-                         dtype=images.dtype, device=images.device)
+    # affine_grid maps output to input coordinates in [-1, 1] units (2 / size per pixel, so a
+    # rotation's off-diagonal terms carry the aspect ratio on non-square images).
+    theta = torch.tensor([[cos, -sin * height / width, 2 * dx / width],
+                          [sin * width / height, cos, 2 * dy / height]], dtype=images.dtype, device=images.device)
     grid = F.affine_grid(theta.expand(n, 2, 3), list(images.shape), align_corners=False)
     # "border" repeats the grey padding outside the image (no black corners after a rotation).
     border = "border" if pad > 0 else "reflection"
@@ -140,13 +141,15 @@ class ActivationMaximization:
         pad, jitter, scale_range, max_rotation: the "fourier" method's per-step transforms: grey
             border in px, shift in px, scale factor range, rotation in degrees.
         eval_mode: run the model in eval mode (restored afterwards, like every explainer).
+        channels_last: run the convolutions in channels_last memory format (often faster on CPUs;
+            the weights are put back exactly afterwards).
     """
 
     def __init__(self, model: nn.Module, layer: str | nn.Module, steps: int | None = None,
                  lr: float | None = None, method: str = "plain", image_size: int = 128, seed: int = 0,
                  regularize: bool | None = None, pad: int = 8, jitter: int = 8,
                  scale_range: tuple[float, float] = (0.95, 1.05), max_rotation: float = 5.0,
-                 eval_mode: bool = True) -> None:
+                 eval_mode: bool = True, channels_last: bool = False) -> None:
         if regularize is not None:
             method = "fourier" if regularize else "plain"
         if method not in METHODS:
@@ -171,6 +174,7 @@ class ActivationMaximization:
         self.scale_range = (float(low), float(high))
         self.max_rotation = float(max_rotation)
         self.eval_mode = eval_mode
+        self.channels_last = channels_last
 
     # -- public ----------------------------------------------------------------------------------
     def attribute(self, inputs: Tensor, target: int | Sequence[int] | Tensor) -> Tensor:
@@ -204,7 +208,7 @@ class ActivationMaximization:
         generator = torch.Generator(device="cpu").manual_seed(self.seed)
         start = None if init is None else self._checked_start(init, k).to(device)
 
-        with frozen_eval(self.model, self.eval_mode):
+        with frozen_eval(self.model, self.eval_mode), temporary_channels_last(self.model, self.channels_last):
             ascent = self._ascent_plain if self.method == "plain" else self._ascent_fourier
             first, image, history = ascent(start, k, indices, generator, device)
             with torch.no_grad():
@@ -229,6 +233,8 @@ class ActivationMaximization:
         return start.clamp(0, 1).clone()
 
     def _mean_activation(self, image: Tensor, indices: Tensor) -> Tensor:
+        if self.channels_last:
+            image = image.contiguous(memory_format=torch.channels_last)
         out = layer_output(self.model, self.layer, image, stop_early=True)
         # Image k maximises filter indices[k]: pick that channel's mean for each batch row.
         return out[torch.arange(out.shape[0], device=out.device), indices].mean(dim=(1, 2))

@@ -10,6 +10,7 @@ from torch import nn
 
 from explain_testutils import all_hooks, make_tiny
 from helpers.explain import ActivationMaximization, high_frequency_share, layer_output
+from helpers.explain.activation_maximization import random_transform
 
 # Small transforms for 16 px images (the defaults are sized for 128 px).
 TINY_FOURIER = dict(method="fourier", pad=2, jitter=1, max_rotation=5.0)
@@ -60,6 +61,25 @@ def test_high_frequency_share_rejects_non_batches():
 
 
 # -- the ascent -------------------------------------------------------------------------------------
+def test_random_transform_pads_with_grey_and_shifts_by_whole_pixels():
+    image = torch.rand(2, 3, 10, 12)
+    same = random_transform(image, torch.Generator().manual_seed(0), pad=0, jitter=0, scale_range=(1, 1),
+                            max_rotation=0)
+    torch.testing.assert_close(same, image)
+    shifted = random_transform(image, torch.Generator().manual_seed(0), pad=3, jitter=3, scale_range=(1, 1),
+                               max_rotation=0)
+    assert shifted.shape == (2, 3, 16, 18)
+    padded = torch.nn.functional.pad(image, (3, 3, 3, 3), value=0.5)
+    # output pixel (y, x) shows padded pixel (y + dy, x + dx) for one shift |dy|, |dx| <= 3
+    matches = [(dy, dx) for dy in range(-3, 4) for dx in range(-3, 4)
+               if torch.allclose(shifted[..., 3:-3, 3:-3], padded[..., 3 + dy:13 + dy, 3 + dx:15 + dx], atol=1e-5)]
+    assert len(matches) == 1, "a pure jitter must be a whole-pixel shift of the grey-padded image"
+    turned = random_transform(image.requires_grad_(True), torch.Generator().manual_seed(1), pad=2, jitter=1,
+                              scale_range=(0.95, 1.05), max_rotation=5)
+    turned.sum().backward()
+    assert image.grad is not None and image.grad.abs().sum() > 0
+
+
 @pytest.mark.parametrize("options", [dict(method="plain"), TINY_FOURIER], ids=["plain", "fourier"])
 def test_ascent_increases_activation_for_a_batch_of_filters(options):
     model = make_tiny()
@@ -111,6 +131,17 @@ def test_attribute_starts_from_the_inputs(options):
     torch.testing.assert_close(out, start, atol=1e-3, rtol=0)
 
 
+def test_channels_last_gives_the_same_images():
+    model = make_tiny()
+    weights = [p for p in model.parameters() if p.dim() == 4]
+    strides = [p.stride() for p in weights]
+    start = torch.rand(2, 3, 16, 16)
+    plain = ActivationMaximization(model, "conv2", steps=3, **TINY_FOURIER).attribute(start, [0, 1])
+    fast = ActivationMaximization(model, "conv2", steps=3, channels_last=True, **TINY_FOURIER).attribute(start, [0, 1])
+    torch.testing.assert_close(fast, plain, atol=1e-4, rtol=0)
+    assert [p.stride() for p in weights] == strides
+
+
 def test_attribute_targets_and_errors():
     model = make_tiny()
     explainer = ActivationMaximization(model, "conv2", steps=2)
@@ -153,7 +184,8 @@ def _assert_unchanged(model: nn.Module, snapshot) -> None:
     assert all_hooks(model) == 0 and all(p.grad is None for p in model.parameters())
 
 
-@pytest.mark.parametrize("options", [dict(method="plain"), TINY_FOURIER], ids=["plain", "fourier"])
+@pytest.mark.parametrize("options", [dict(method="plain"), TINY_FOURIER, dict(TINY_FOURIER, channels_last=True)],
+                         ids=["plain", "fourier", "fourier_channels_last"])
 def test_model_state_modes_and_hooks_restored(options):
     model = make_tiny().train()  # BN statistics would change if the ascent ran in train mode
     model.fc.eval()
