@@ -4,7 +4,7 @@
   notebook -> PDF; CLI ``python -m helpers.report.export_pdf NOTEBOOK [PDF] [--show-code]``.
 - ``helpers.report.pdf_check.check_pdf(pdf, required_texts=(), min_images=1, min_pages=1)``:
   assert a PDF holds those texts/images/pages; CLI ``python -m helpers.report.pdf_check``.
-- ``helpers.report.fonts.use_cjk_font()``: make matplotlib draw Chinese titles and labels.
+- ``helpers.plotting.fonts.use_cjk_font()`` (in helpers/plotting): Chinese titles and labels in figures.
 
 The functions are deliberately not re-exported here: a package attribute named like its
 submodule (``export_pdf``) gets replaced by the module object on import, and importing the

@@ -84,7 +84,7 @@ class Report:
         self.language = check_values(p)
         self._seed()
         if self.language != "en":
-            from helpers.report.fonts import use_cjk_font
+            from helpers.plotting.fonts import use_cjk_font
 
             use_cjk_font()
         try:

@@ -120,7 +120,7 @@ def test_wrap_text_breaks_latin_words_and_cjk_characters():
 
 
 def test_chinese_labels_render(tmp_path):
-    from helpers.report.fonts import use_cjk_font
+    from helpers.plotting.fonts import use_cjk_font
 
     with matplotlib.rc_context():
         if not use_cjk_font():

@@ -74,7 +74,7 @@ def build_notebook(fail: bool = False) -> nbformat.NotebookNode:
     code = v4.new_code_cell(f'{CODE_INPUT} = 41 + 1\nprint("{OUTPUT_TEXT}", {CODE_INPUT})')
     figure = v4.new_code_cell(
         "import numpy as np\nimport matplotlib.pyplot as plt\n"
-        "from helpers.report.fonts import use_cjk_font\n"
+        "from helpers.plotting.fonts import use_cjk_font\n"
         "assert use_cjk_font()\n"
         "fig, ax = plt.subplots(figsize=(3, 2))\n"
         "ax.imshow(np.random.default_rng(0).random((16, 16)), cmap='hot')\n"

@@ -11,7 +11,7 @@ import pytest
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from helpers.report.fonts import use_cjk_font  # noqa: E402
+from helpers.plotting.fonts import use_cjk_font  # noqa: E402
 
 TITLE = "顯著圖：模型注意食物 −0.5"
 
@@ -54,7 +54,7 @@ def test_use_cjk_font_twice_keeps_one_entry(pdf_tools):
 
 
 def test_without_cjk_font_returns_false_and_leaves_fonts(monkeypatch):
-    import helpers.report.fonts as fonts
+    import helpers.plotting.fonts as fonts
 
     monkeypatch.setattr(fonts, "find_cjk_font", lambda: None)
     with matplotlib.rc_context():
@@ -67,7 +67,7 @@ def test_without_cjk_font_returns_false_and_leaves_fonts(monkeypatch):
 def test_font_missing_from_matplotlib_cache_is_found_after_rescan(pdf_tools, monkeypatch):
     from matplotlib import font_manager
 
-    import helpers.report.fonts as fonts
+    import helpers.plotting.fonts as fonts
 
     manager = font_manager.fontManager
     stale = [entry for entry in manager.ttflist if "CJK" not in entry.name]
