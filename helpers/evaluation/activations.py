@@ -1,27 +1,9 @@
-"""How strongly each filter of a layer responds over a split, and which filters tell classes apart."""
+"""Which filters of a layer tell the classes apart (from per-image channel means, e.g.
+``predict_split(..., layers=[name]).layer_means[name]``)."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import torch
-from torch import Tensor, nn
-
-from helpers.data.food11 import Food11Split
-from helpers.device import model_device
-from helpers.explain.base import frozen_eval
-from helpers.explain.filters import layer_output
-
-
-def channel_means(model: nn.Module, layer: str, split: Food11Split, indices: Sequence[int] | None = None,
-                  batch_size: int = 32) -> Tensor:
-    """(N, C) spatial mean of every channel of ``layer`` for the split's images ``indices`` (all
-    readable images when None), in eval mode; the forward pass stops at the layer."""
-    out = []
-    device = model_device(model)
-    with frozen_eval(model), torch.inference_mode():
-        for images, _, _ in split.batches(batch_size, indices):
-            out.append(layer_output(model, layer, images.to(device)).float().mean(dim=(2, 3)).cpu())
-    return torch.cat(out)
+from torch import Tensor
 
 
 def selective_filters(means: Tensor, labels: Tensor) -> list[int]:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -11,6 +11,7 @@ from tqdm import tqdm
 
 from helpers.data.food11 import Food11Split
 from helpers.device import model_device, progress_enabled
+from helpers.models.layers import resolve_layer
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Predictions:
     predicted: torch.Tensor
     probabilities: torch.Tensor
     skipped: dict[Path, str]
+    layer_means: dict[str, torch.Tensor] = field(default_factory=dict)  # layer -> (N, C) channel means
 
     @property
     def num_classes(self) -> int:
@@ -43,8 +45,13 @@ def _check_labels_fit(labels: torch.Tensor, num_outputs: int, split: Food11Split
 
 
 def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
-                  indices: Sequence[int] | None = None, progress: bool | None = None) -> Predictions:
+                  indices: Sequence[int] | None = None, progress: bool | None = None,
+                  layers: Sequence[str] = ()) -> Predictions:
     """Run ``model`` over the split (or some of its images) in batches, under inference mode.
+
+    ``layers`` (names or aliases): also record each image's spatial mean of every channel of those
+    layers in ``layer_means`` (N, C), from the same forward passes: the filter section ranks
+    filters by them, and reading and decoding a large split twice would double the set-up's cost.
 
     The model's train/eval mode is left as it was; predictions are made in eval mode.
     ``progress=None`` shows a bar only in an interactive terminal (TQDM_DISABLE=1 wins).
@@ -55,6 +62,13 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
     was_training = model.training
     model.eval()
     kept, labels, probabilities = [], [], []
+    means: dict[str, list[torch.Tensor]] = {}
+    handles = []
+    for name in layers:
+        qualified, module = resolve_layer(model, name)
+        means[qualified] = []
+        handles.append(module.register_forward_hook(
+            lambda mod, args, out, store=means[qualified]: store.append(out.float().mean(dim=(2, 3)).cpu())))
     total = -(-(len(split) if indices is None else len(indices)) // batch_size)
     try:
         with torch.inference_mode():
@@ -70,8 +84,11 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
                 labels.append(batch_labels)
                 kept += batch_indices
     finally:
+        for handle in handles:
+            handle.remove()
         model.train(was_training)
     if not kept:
         raise ValueError(f"No image of the {split.split} split could be read ({len(split.skipped)} unreadable).")
     probs = torch.cat(probabilities)
-    return Predictions(kept, torch.cat(labels), probs.argmax(1), probs, dict(split.skipped))
+    return Predictions(kept, torch.cat(labels), probs.argmax(1), probs, dict(split.skipped),
+                       {name: torch.cat(values) for name, values in means.items()})
