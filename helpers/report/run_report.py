@@ -1,25 +1,37 @@
-"""Run the whole report: execute report.ipynb with papermill, then export the PDF.
+"""Run the whole report: execute report.ipynb with papermill, then export the PDF; nothing is lost
+when a run fails.
 
 ``python -m helpers.report.run_report --lang en|zh-TW [-p name value ...]`` (``make report
 lang=zh-TW`` calls it) writes
 
-* ``outputs/report.<lang>.ipynb``: the executed notebook;
+* ``outputs/report.<lang>.ipynb``: the executed notebook, holding only that language's prose;
 * ``report.pdf``: the PDF to hand in, in the chosen language (the latest run wins), and the same
   file as ``outputs/report.<lang>.pdf`` so both languages can be kept side by side;
-* ``figures/*.png``: the figures (stable names).
+* ``figures/<lang>/*.png``: the figures (stable names; one folder per language, so a zh-TW run
+  never overwrites the English figures). ``-p figures_dir DIR`` puts them in DIR instead.
 
-If papermill fails (e.g. a bad parameter), it prints the notebook's one-line error, exits with
-status 1 and removes ``report.pdf`` and ``outputs/report.<lang>.pdf`` from earlier runs, so no
-PDF is left that looks complete but does not match the parameters asked for.
+Each run works in a fresh folder ``outputs/.run-<random>/`` (notebook, figures, PDF) and moves its
+results into place with renames only when every step succeeded. A failed run (bad parameter,
+error in a cell, LaTeX failure) or an interrupted one (Ctrl-C, SIGTERM) leaves the previous outputs
+byte-identical, prints one line with the error and the partial notebook kept for debugging in
+``outputs/failed-<lang>/``, and exits with status 1 (130 after Ctrl-C, 143 after SIGTERM).
+
+The steps :func:`execute` and :func:`export` are module-level functions, so tests can replace them.
 """
 from __future__ import annotations
 
 import argparse
 import ast
+import json
 import os
+import secrets
 import shutil
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.report.i18n import LANGUAGES, load_texts
@@ -28,6 +40,8 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = PROJECT_ROOT / "report.ipynb"
 OUTPUTS = PROJECT_ROOT / "outputs"
 PDF = PROJECT_ROOT / "report.pdf"
+FIGURES = PROJECT_ROOT / "figures"  # figures of language <lang> go to FIGURES / <lang>
+EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
 
 
 def _value(text: str):
@@ -50,14 +64,227 @@ def execute(language: str, parameters: dict, output: Path, timeout: int = 3600) 
     return output
 
 
-def set_title(notebook: Path, language: str) -> None:
-    """Give the executed notebook the report's title (LaTeX uses it on the PDF's first page)."""
+def export(notebook: Path, pdf: Path, show_code: bool = False) -> Path:
+    """Export the executed notebook to ``pdf`` (see :mod:`helpers.report.export_pdf`)."""
+    from helpers.report.export_pdf import export_pdf
+
+    return export_pdf(notebook, pdf, show_code=show_code)
+
+
+def finalize_notebook(notebook: Path, language: str, moved: dict[str, str]) -> None:
+    """Keep only ``language``'s prose, give the notebook the report's title (LaTeX puts it on the
+    PDF's first page) and replace the run folder's paths by where the files end up (``moved``:
+    old -> new, applied in order), so the notebook does not point at a folder that is gone."""
     import nbformat
 
-    nb = nbformat.read(notebook, as_version=4)
+    from helpers.report.notebook_language import keep_language
+
+    nb = keep_language(nbformat.read(notebook, as_version=4), language)
     nb.metadata["title"] = load_texts(language)("pdf_title")
     nb.metadata["authors"] = []
-    nbformat.write(nb, notebook)
+    text = nbformat.writes(nb)
+    for old, new in moved.items():  # JSON-escaped, as the paths appear in the file
+        text = text.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])
+    notebook.write_text(text, encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ReportOutputs:
+    """Where a successful run puts its results."""
+
+    notebook: Path
+    pdf: Path | None
+    pdf_copy: Path | None
+    figures: Path
+
+
+class ReportRunFailed(RuntimeError):
+    """A run that failed or was interrupted; the previous outputs were left as they were."""
+
+    def __init__(self, message: str, partial: Path | None, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.partial = partial
+        self.exit_code = exit_code
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised like KeyboardInterrupt so that the run's clean-up code runs."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    def handler(signum, frame):
+        raise _Terminated()
+
+    try:
+        previous = signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+
+
+def _only_figures(folder: Path) -> bool:
+    """True when ``folder`` is absent or holds nothing but PNG files: safe to replace as a whole."""
+    return not folder.exists() or (folder.is_dir() and all(p.is_file() and p.suffix.lower() == ".png"
+                                                            for p in folder.iterdir()))
+
+
+def _staging_name(final: Path, token: str) -> Path:
+    return final.with_name(f".{final.name}.new-{token}")
+
+
+def _stage(source: Path, final: Path, token: str, copy: bool = False) -> Path:
+    """Put ``source`` next to ``final`` (same folder, so the last step is a plain rename)."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staged = _staging_name(final, token)
+    if not copy:
+        try:
+            os.replace(source, staged)
+            return staged
+        except OSError:  # another file system: copy instead
+            pass
+    try:
+        if source.is_dir():
+            shutil.copytree(source, staged)
+        else:
+            shutil.copyfile(source, staged)
+    except BaseException:
+        _remove(staged)  # no half-copied file may stay next to the user's outputs
+        raise
+    return staged
+
+
+def _commit(moves: list[tuple[Path, Path]], token: str) -> None:
+    """Rename each staged path onto its final place; on any error or interrupt put everything back."""
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for staged, final in moves:
+            backup = None
+            if final.exists() or final.is_symlink():
+                backup = final.with_name(f".{final.name}.old-{token}")
+                os.replace(final, backup)
+            done.append((final, backup))
+            os.replace(staged, final)
+    except BaseException:
+        for final, backup in reversed(done):
+            _remove(final)
+            if backup is not None:
+                os.replace(backup, final)
+        raise
+    for _, backup in done:
+        if backup is not None:
+            _remove(backup)
+
+
+def _describe(error: BaseException) -> str:
+    """One line for the error of a failed step."""
+    if type(error).__name__ == "PapermillExecutionError":
+        message = (str(getattr(error, "evalue", "")).strip() or getattr(error, "ename", "")).splitlines()
+        return (f"the report stopped in cell {getattr(error, 'exec_count', '?')}: {getattr(error, 'ename', '')}: "
+                f"{message[0] if message else ''}")
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _figures_target(language: str, parameters: dict) -> tuple[Path, str]:
+    """Final figures folder and how the notebook should name it (relative paths are the
+    notebook's, i.e. relative to the project root, where papermill runs it)."""
+    given = parameters.get("figures_dir")
+    if given:
+        path = Path(str(given)).expanduser()
+        return (path if path.is_absolute() else PROJECT_ROOT / path), str(given)
+    final = FIGURES / language
+    try:
+        shown = str(final.relative_to(PROJECT_ROOT))
+    except ValueError:
+        shown = str(final)
+    return final, shown
+
+
+def run_report(language: str, parameters: dict, output_dir: Path = OUTPUTS, pdf: Path | None = PDF,
+               show_code: bool = False) -> ReportOutputs:
+    """Execute the report into a fresh run folder, export it (unless ``pdf`` is None) and move the
+    notebook, figures and PDFs into place only when all of that succeeded.
+
+    Raises :class:`ReportRunFailed` (also for Ctrl-C and SIGTERM, with exit codes 130 and 143)
+    after keeping the run folder as ``output_dir/failed-<language>/``; the previous outputs are
+    then untouched.
+    """
+    output_dir = Path(output_dir).expanduser().resolve()
+    if output_dir.exists() and not output_dir.is_dir():
+        raise ReportRunFailed(f"the output folder {output_dir} is a file: pass --output-dir a folder", None)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ReportRunFailed(f"cannot create the output folder {output_dir}: {error}", None) from error
+    token = secrets.token_hex(4)
+    run_dir = output_dir / f".run-{token}"
+    run_dir.mkdir()
+    executed = run_dir / f"report.{language}.ipynb"
+    run_figures = run_dir / "figures"
+    run_figures.mkdir()
+    figures, figures_shown = _figures_target(language, parameters)
+    outputs = ReportOutputs(output_dir / executed.name, pdf.expanduser().resolve() if pdf else None,
+                            output_dir / f"report.{language}.pdf" if pdf else None, figures)
+    moves: list[tuple[Path, Path]] = []
+    try:
+        with _sigterm_raises():
+            execute(language, {**parameters, "figures_dir": str(run_figures)}, executed)
+            finalize_notebook(executed, language, {str(run_figures): figures_shown, str(run_dir): str(output_dir)})
+            _stage_all(moves, run_dir, executed, run_figures, outputs, show_code, token)
+            _commit(moves, token)
+    except BaseException as error:
+        for staged, _ in moves:  # staged but not committed (a failed copy, a rolled-back commit)
+            _remove(staged)
+        partial = _keep_failed_run(run_dir, output_dir, language, executed.name)
+        if not isinstance(error, Exception | KeyboardInterrupt | _Terminated):
+            raise  # SystemExit and the like: the run folder is kept, the exception goes on
+        code = {KeyboardInterrupt: EXIT_INTERRUPTED, _Terminated: EXIT_TERMINATED}.get(type(error), EXIT_FAILED)
+        message = {EXIT_INTERRUPTED: "interrupted (Ctrl-C)", EXIT_TERMINATED: "terminated (SIGTERM)"}.get(
+            code, _describe(error))
+        raise ReportRunFailed(message, partial, code) from error
+    shutil.rmtree(run_dir, ignore_errors=True)
+    return outputs
+
+
+def _stage_all(moves: list[tuple[Path, Path]], run_dir: Path, executed: Path, run_figures: Path,
+               outputs: ReportOutputs, show_code: bool, token: str) -> None:
+    """Export the PDF inside the run folder, then stage every result next to its final place
+    (appending ``(staged, final)`` to ``moves`` as it goes, so a failure can remove them)."""
+    if outputs.pdf is not None:
+        run_pdf = export(executed, run_dir / outputs.pdf_copy.name, show_code=show_code)
+        if outputs.pdf != outputs.pdf_copy:
+            moves.append((_stage(run_pdf, outputs.pdf, token, copy=True), outputs.pdf))
+        moves.append((_stage(run_pdf, outputs.pdf_copy, token), outputs.pdf_copy))
+    moves.append((_stage(executed, outputs.notebook, token), outputs.notebook))
+    if _only_figures(outputs.figures):
+        moves.append((_stage(run_figures, outputs.figures, token), outputs.figures))
+    else:  # a folder with other files in it (the user's): replace our PNGs one by one, keep the rest
+        for png in sorted(run_figures.glob("*.png")):
+            moves.append((_stage(png, outputs.figures / png.name, token), outputs.figures / png.name))
+
+
+def _keep_failed_run(run_dir: Path, output_dir: Path, language: str, notebook_name: str) -> Path | None:
+    """Keep the run folder as ``failed-<language>`` (replacing an older one); the partial notebook."""
+    failed = output_dir / f"failed-{language}"
+    try:
+        _remove(failed)
+        os.replace(run_dir, failed)
+    except OSError:
+        failed = run_dir  # keep it where it is rather than lose it
+    notebook = failed / notebook_name
+    return notebook if notebook.exists() else None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -73,39 +300,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-code", action="store_true", help="keep code cells in the PDF")
     args = parser.parse_args(argv)
     parameters = {name: _value(value) for name, value in args.parameter}
-    executed = args.output_dir / f"report.{args.lang}.ipynb"
-    copies = [args.pdf.resolve(), (args.output_dir / f"report.{args.lang}.pdf").resolve()]
     started = time.perf_counter()
-    import papermill
-
     try:
-        execute(args.lang, parameters, executed)
-    except papermill.PapermillExecutionError as error:
-        for stale in copies:
-            stale.unlink(missing_ok=True)
-        message = str(error.evalue).strip() or error.ename
-        print(f"error: the report stopped in cell {error.exec_count}: {error.ename}: {message}", file=sys.stderr)
-        print(f"The executed notebook with the error is {executed}; no PDF was written.", file=sys.stderr)
-        return 1
-    executed_s = time.perf_counter() - started
-    print(f"executed notebook: {executed} ({executed_s:.0f} s)")
-    if args.no_pdf:
-        return 0
-    from helpers.report.export_pdf import PdfExportError, export_pdf
-
-    set_title(executed, args.lang)
-    try:
-        pdf = export_pdf(executed, copies[1], show_code=args.show_code)
-    except PdfExportError as error:
-        for stale in copies:
-            stale.unlink(missing_ok=True)
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    if copies[0] != copies[1]:
-        tmp = copies[0].with_name(f".{copies[0].name}.part")
-        shutil.copyfile(pdf, tmp)
-        os.replace(tmp, copies[0])
-    print(f"PDF: {copies[0]} (also {copies[1]}), figures: {PROJECT_ROOT / 'figures'}/, "
+        done = run_report(args.lang, parameters, args.output_dir, None if args.no_pdf else args.pdf,
+                          show_code=args.show_code)
+    except ReportRunFailed as error:
+        kept = (f"the partial notebook is kept for debugging: {error.partial}" if error.partial
+                else "no notebook was written")
+        print(f"error: {error}; previous outputs left unchanged; {kept}", file=sys.stderr)
+        return error.exit_code
+    pdfs = f"PDF: {done.pdf} (also {done.pdf_copy}), " if done.pdf else ""
+    print(f"executed notebook: {done.notebook}, {pdfs}figures: {done.figures}/, "
           f"total {time.perf_counter() - started:.0f} s")
     return 0
 
