@@ -34,7 +34,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from helpers.report.i18n import LANGUAGES, load_texts
+from helpers.report.messages import LANGUAGES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = PROJECT_ROOT / "report.ipynb"
@@ -72,16 +72,14 @@ def export(notebook: Path, pdf: Path, show_code: bool = False) -> Path:
 
 
 def finalize_notebook(notebook: Path, language: str, moved: dict[str, str]) -> None:
-    """Keep only ``language``'s prose, give the notebook the report's title (LaTeX puts it on the
-    PDF's first page) and replace the run folder's paths by where the files end up (``moved``:
-    old -> new, applied in order), so the notebook does not point at a folder that is gone."""
+    """Keep only ``language``'s prose (the PDF takes its title from the first heading left) and
+    replace the run folder's paths by where the files end up (``moved``: old -> new, applied in
+    order), so the notebook does not point at a folder that is gone."""
     import nbformat
 
     from helpers.report.notebook_language import keep_language
 
     nb = keep_language(nbformat.read(notebook, as_version=4), language)
-    nb.metadata["title"] = load_texts(language)("pdf_title")
-    nb.metadata["authors"] = []
     text = nbformat.writes(nb)
     for old, new in moved.items():  # JSON-escaped, as the paths appear in the file
         text = text.replace(json.dumps(old)[1:-1], json.dumps(new)[1:-1])

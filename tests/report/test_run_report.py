@@ -89,7 +89,6 @@ def test_success_moves_notebook_pdfs_and_figures_into_place(project, capsys):
     nb = nbformat.read(notebook, as_version=4)
     sources = [cell.source for cell in nb.cells]
     assert "English prose" in sources and "中文說明" not in sources  # one language only
-    assert nb.metadata["title"]
     # the notebook ran with a temporary figures folder but names the final one, not a folder that is gone
     assert ".run-" in project.executed_parameters["figures_dir"]
     assert f"figures_dir = {str(project.figures / 'en')!r}" in sources[0] and ".run-" not in notebook.read_text()
