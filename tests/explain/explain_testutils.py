@@ -59,3 +59,22 @@ def assert_close_rel(ours: torch.Tensor, ref: torch.Tensor, rel: float = 1e-5) -
 def all_hooks(model: nn.Module) -> int:
     return sum(len(m._forward_hooks) + len(m._backward_hooks) + len(m._forward_pre_hooks)
                + len(getattr(m, "_backward_pre_hooks", {})) for m in model.modules())
+
+
+class TwoLayerReLU6(nn.Module):
+    """flatten -> Linear -> ReLU6 -> Linear -> ReLU6 -> Linear, with ONE ReLU6 instance used twice
+    (as EfficientNet-Lite's blocks reuse `_swish`)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.l1 = nn.Linear(3 * 4 * 4, 10)
+        self.l2 = nn.Linear(10, 7)
+        self.l3 = nn.Linear(7, 3)
+        with torch.no_grad():  # large weights: some units saturate above 6, some are negative
+            self.l1.weight.mul_(8)
+            self.l2.weight.mul_(4)
+        self.act = nn.ReLU6(inplace=inplace)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.l3(self.act(self.l2(self.act(self.l1(x.flatten(1))))))

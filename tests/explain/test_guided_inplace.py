@@ -8,26 +8,18 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
-from explain_testutils import all_hooks, assert_close_rel
+from explain_testutils import TwoLayerReLU6, all_hooks, assert_close_rel
 from helpers.explain import Deconvnet, GuidedBackprop
 
 
-class ScaledReLU6Net(nn.Module):
-    """flatten -> Linear -> ReLU6 -> (x 0.5 + 1) -> Linear -> ReLU6 -> (x 0.5) -> Linear, one ReLU6
-    instance used twice; ``in_place`` changes the rectifier outputs with mul_ / += instead of new tensors."""
+class ScaledReLU6Net(TwoLayerReLU6):
+    """TwoLayerReLU6 with each rectifier output rescaled (x 0.5 + 1, then x 0.5); ``in_place`` changes
+    the outputs with mul_ / += instead of making new tensors."""
 
     def __init__(self, in_place: bool) -> None:
         super().__init__()
-        torch.manual_seed(0)
-        self.l1 = nn.Linear(3 * 4 * 4, 10)
-        self.l2 = nn.Linear(10, 7)
-        self.l3 = nn.Linear(7, 3)
-        with torch.no_grad():  # large weights: some units saturate above 6, some are negative
-            self.l1.weight.mul_(8)
-            self.l2.weight.mul_(4)
-        self.act = nn.ReLU6()
         self.in_place = in_place
 
     def forward(self, x: Tensor) -> Tensor:

@@ -3,30 +3,9 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch import nn
 
-from explain_testutils import all_hooks, assert_close_rel
+from explain_testutils import TwoLayerReLU6, all_hooks, assert_close_rel
 from helpers.explain import Deconvnet, GuidedBackprop, SmoothGrad
-
-
-class TwoLayerReLU6(nn.Module):
-    """flatten -> Linear -> ReLU6 -> Linear -> ReLU6 -> Linear, with ONE ReLU6 instance used twice
-    (as EfficientNet-Lite's blocks reuse `_swish`)."""
-
-    def __init__(self, inplace: bool = False) -> None:
-        super().__init__()
-        torch.manual_seed(0)
-        self.l1 = nn.Linear(3 * 4 * 4, 10)
-        self.l2 = nn.Linear(10, 7)
-        self.l3 = nn.Linear(7, 3)
-        with torch.no_grad():  # large weights: some units saturate above 6, some are negative
-            self.l1.weight.mul_(8)
-            self.l2.weight.mul_(4)
-        self.act = nn.ReLU6(inplace=inplace)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.l3(self.act(self.l2(self.act(self.l1(x.flatten(1))))))
-
 
 def _expected(model: TwoLayerReLU6, x: torch.Tensor, target: int, guided: bool) -> torch.Tensor:
     """Backward by hand: rule(g, z) = max(g, 0) * [0 < z < 6] (guided) or max(g, 0) (deconvnet)."""
@@ -43,7 +22,6 @@ def _expected(model: TwoLayerReLU6, x: torch.Tensor, target: int, guided: bool) 
         g = rule(g, z2) @ model.l2.weight          # d / d relu6(z1)
         g = rule(g, z1) @ model.l1.weight          # d / d x
     return g.view_as(x)
-
 
 @pytest.mark.parametrize("inplace", [False, True])
 def test_guided_rule_on_relu6_matches_hand_written_gradient(inplace):
@@ -63,12 +41,10 @@ def test_guided_rule_on_relu6_matches_hand_written_gradient(inplace):
         assert (xr.grad - expected).abs().max() > 1e-3 * expected.abs().max()
     assert all_hooks(model) == 0
 
-
 def test_deconvnet_rule_on_relu6_matches_hand_written_gradient():
     model = TwoLayerReLU6().eval()
     x = torch.rand(3, 3, 4, 4, generator=torch.Generator().manual_seed(1))
     assert_close_rel(Deconvnet(model).attribute(x, 1), _expected(model, x, 1, guided=False))
-
 
 def test_smoothgrad_of_guided_relu6_uses_the_rule():
     model = TwoLayerReLU6().eval()
