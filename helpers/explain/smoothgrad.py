@@ -3,16 +3,38 @@
 ``SmoothGrad(GuidedBackprop(model))`` is SmoothGrad x guided backprop; ``SmoothGrad(Saliency(...))``
 the original. Variants follow Captum's NoiseTunnel: "mean" (smoothgrad), "mean_square"
 (smoothgrad_sq) and "variance" (vargrad).
+
+Shared passes. The plain gradient and the guided-backprop gradient of the same noisy image differ
+only in the backward rule at the rectifiers, so one forward pass can serve both: the graph is
+kept and walked backwards twice, with the guided gate switched off and then on. When
+``SmoothGrad(Saliency(model))`` is called while a ``SmoothGrad(GuidedBackprop(model))`` with the
+same settings and seed exists (or the other way round: the report builds both, then calls them one
+after the other), the first call computes both maps in one set of forward passes and hands the
+other one to the waiting object, whose own ``attribute`` call then returns it at once if it is
+asked for exactly the same thing (same images, target, model weights, hooks and settings);
+otherwise it computes as usual. The results are identical to separate calls (same noise, same
+operations; tested to the last bit) and the pair costs about 0.65-0.75x of two separate calls.
+The objects are found through a registry of weak references, and a handed-over map lives only as
+long as the object waiting for it: module-level state, but it holds no object alive.
 """
 from __future__ import annotations
 
+import contextlib
+import itertools
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass
+
 import tqdm
 import torch
-from torch import Tensor
+from torch import Tensor, nn
 
 from helpers.device import progress_enabled
 
-from .base import Explainer, TargetType, check_inputs
+from .base import (Explainer, TargetType, check_inputs, check_logits, class_scores, frozen_eval,
+                   temporary_channels_last)
+from .guided_backprop import GuidedBackprop, _positive_part
+from .saliency import Saliency, reduce_gradient
 
 VARIANTS = ("mean", "mean_square", "variance")
 
@@ -29,13 +51,16 @@ class SmoothGrad(Explainer):
         n_samples: noisy copies per image.
         variant: "mean", "mean_square" or "variance".
         batch_size: noisy images per forward/backward pass (default 32): memory stays flat in
-            n_samples because only running sums are kept.
+            n_samples because only running sums are kept. Passes are filled across images (11
+            images x 50 samples at batch 16 run as 35 passes of 16 and one of 6, not 50 of 11).
         seed: seeds a private ``torch.Generator`` (the global RNG is left alone); None draws from
             the global RNG.
         progress: show a tqdm bar (None: only in an interactive terminal; TQDM_DISABLE=1 wins).
 
     ``attribute(inputs, target=None, noise=None)``: ``noise`` (N, n_samples, C, H, W) replaces the
-    random draw (exact comparisons with Captum). Returns the explainer's map shape.
+    random draw (exact comparisons with Captum). Returns the explainer's map shape. The noise of
+    sample s is the s-th draw of the generator for every image, scaled by that image's sigma, so
+    an image's map does not depend on the other images of the call.
     """
 
     def __init__(self, explainer: Explainer, sigma: float = 0.2, n_samples: int = 200, variant: str = "mean",
@@ -58,6 +83,7 @@ class SmoothGrad(Explainer):
         self.batch_size = int(batch_size) if batch_size is not None else 32
         self.seed = seed
         self.progress = progress
+        _LIVE.add(self)
 
     def _session(self):  # the wrapped explainer's hooks, once per attribute call
         return self.explainer._session()
@@ -70,6 +96,14 @@ class SmoothGrad(Explainer):
         if noise is not None:
             if tuple(noise.shape) != (n, per) + tuple(inputs.shape[1:]):
                 raise ValueError(f"noise must have shape {(n, per) + tuple(inputs.shape[1:])}, got {tuple(noise.shape)}")
+        handed = _HANDED_OVER.pop(self, None)
+        if handed is not None and noise is None and handed.request == _Request.of(self, inputs, target):
+            return handed.result  # computed by a partner's shared passes (see the module docstring)
+        partners = [] if noise is not None or _shared_rule(self) is None else \
+            [p for p in list(_LIVE) if p is not self and _shares_passes(self, p)]
+        if partners:  # what each partner would be asked, with the model as it is before the passes
+            state_before = _model_state(self.model)
+            requests = [_Request.of(p, inputs, target) for p in partners]
         x = self._to_device(inputs)
         generator = None
         if self.seed is not None and noise is None:
@@ -77,45 +111,217 @@ class SmoothGrad(Explainer):
         # Per-image absolute standard deviation: sigma times that image's value range.
         flat = x.reshape(n, -1)
         stdev = (self.sigma * (flat.amax(1) - flat.amin(1))).reshape(n, 1, 1, 1)
-        with self._call_context():
+        # self's rule first, then each other rule once (two identical partners share one backward)
+        rules = list(dict.fromkeys([_shared_rule(self)] + [_shared_rule(p) for p in partners])) if partners else []
+        session = _switchable_guided_gates(self, partners) if partners else self.explainer._session()
+        with frozen_eval(self.model, self.eval_mode), temporary_channels_last(self.model, self.channels_last), session \
+                as gates:
             resolved = self.explainer._resolve(x, target)
-            sum_, sum_sq = None, None
+            sums = [_Sums(self.variant) for _ in (rules or [None])]
             bar = tqdm.tqdm(total=n * per, desc="SmoothGrad", unit="img", disable=not progress_enabled(self.progress))
             try:
-                # Blocks of `block` samples x `img_chunk` images: at most batch_size noisy images per
-                # pass whatever n and N are. The noise of sample s is the s-th draw of the private
-                # generator for every image, so an image's map does not depend on the rest of the batch.
-                block = max(1, min(per, self.batch_size // n))
-                img_chunk = max(1, self.batch_size // block)
-                shape = tuple(x.shape[1:])
-                for s0 in range(0, per, block):
-                    s1 = min(s0 + block, per)
-                    if noise is None:
-                        z = torch.stack([torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
-                                         for _ in range(s0, s1)])
-                    for i0 in range(0, n, img_chunk):
-                        i1 = min(i0 + img_chunk, n)
-                        if noise is None:
-                            eps = z.unsqueeze(0) * stdev[i0:i1].unsqueeze(1)
-                        else:
-                            eps = noise[i0:i1, s0:s1].to(device=x.device, dtype=x.dtype)
-                        noisy = (x[i0:i1].unsqueeze(1) + eps).reshape((-1,) + shape)
-                        if self.channels_last:
-                            noisy = noisy.contiguous(memory_format=torch.channels_last)
-                        attr = self.explainer._attribute_batch(
-                            noisy, resolved[i0:i1].repeat_interleave(s1 - s0)).detach()
-                        attr = attr.reshape((i1 - i0, s1 - s0) + tuple(attr.shape[1:]))
-                        if sum_ is None:
-                            sum_ = attr.new_zeros((n,) + tuple(attr.shape[2:]))
-                            sum_sq = torch.zeros_like(sum_) if self.variant != "mean" else None
-                        sum_[i0:i1] += attr.sum(1)
-                        if sum_sq is not None:
-                            sum_sq[i0:i1] += (attr * attr).sum(1)
-                        bar.update((i1 - i0) * (s1 - s0))
+                for noisy, rows in _noisy_batches(x, stdev, per, self.batch_size, generator, noise):
+                    noisy = noisy.contiguous(memory_format=torch.channels_last) if self.channels_last else noisy
+                    if rules:
+                        maps = _gradients_by_rule(self.model, noisy, resolved[rows], rules, gates)
+                    else:
+                        maps = [self.explainer._attribute_batch(noisy, resolved[rows]).detach()]
+                    for total, attr in zip(sums, maps):
+                        total.add(rows, attr, n)
+                    bar.update(len(rows))
             finally:
                 bar.close()
-        mean = sum_ / per
+        results = [total.result(per) for total in sums]
+        if partners and _model_state(self.model) == state_before:  # e.g. no BatchNorm statistics updated
+            for partner, request in zip(partners, requests):
+                _HANDED_OVER[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
+        return results[0]
+
+
+# -- noisy batches and running sums ---------------------------------------------------------------
+def _noisy_batches(x: Tensor, stdev: Tensor, per: int, batch_size: int, generator: torch.Generator | None,
+                   noise: Tensor | None) -> Iterator[tuple[Tensor, Tensor]]:
+    """(noisy images, their image index) in passes of at most ``batch_size``, filled across images:
+    the (image, sample) pairs are taken sample by sample (sample 0 of every image, then sample 1...).
+    Noise of sample s: the s-th draw of ``generator`` (one per sample, shared by all images),
+    times each image's stdev; or ``noise[image, s]`` when given."""
+    n, shape = x.shape[0], tuple(x.shape[1:])
+    drawn: dict[int, Tensor] = {}
+    for start in range(0, n * per, batch_size):
+        pairs = torch.arange(start, min(start + batch_size, n * per), device=x.device)
+        images, samples = pairs % n, pairs // n
+        if noise is not None:
+            eps = noise[images.cpu(), samples.cpu()].to(device=x.device, dtype=x.dtype)
+        else:
+            first, last = int(samples[0]), int(samples[-1])
+            drawn = {s: z for s, z in drawn.items() if s >= first}
+            for s in range(max(drawn, default=first - 1) + 1, last + 1):
+                drawn[s] = torch.randn(shape, generator=generator, device=x.device, dtype=x.dtype)
+            eps = torch.stack([drawn[int(s)] for s in samples]) * stdev[images]
+        yield x[images] + eps, images
+
+
+class _Sums:
+    """Running sum (and sum of squares) per image; rows are added one by one in sample order, so
+    each image's sum does not depend on how pairs were grouped into passes."""
+
+    def __init__(self, variant: str) -> None:
+        self.variant = variant
+        self.sum: Tensor | None = None
+        self.sum_sq: Tensor | None = None
+
+    def add(self, rows: Tensor, attr: Tensor, n: int) -> None:
+        if self.sum is None:
+            self.sum = attr.new_zeros((n,) + tuple(attr.shape[1:]))
+            self.sum_sq = torch.zeros_like(self.sum) if self.variant != "mean" else None
+        self.sum.index_add_(0, rows, attr)
+        if self.sum_sq is not None:
+            self.sum_sq.index_add_(0, rows, attr * attr)
+
+    def result(self, per: int) -> Tensor:
+        mean = self.sum / per
         if self.variant == "mean":
             return mean
-        mean_sq = sum_sq / per
+        mean_sq = self.sum_sq / per
         return mean_sq if self.variant == "mean_square" else mean_sq - mean * mean
+
+
+# -- one forward pass for the plain and the guided gradient -------------------------------------
+@dataclass(frozen=True)
+class _Rule:
+    guided: bool
+    reduction: str
+
+
+def _shared_rule(sg: SmoothGrad) -> _Rule | None:
+    """The backward rule of a SmoothGrad whose passes can be shared, else None: exactly Saliency of
+    the class score (plain gradient) or GuidedBackprop's guided rule (subclasses may change
+    ``_attribute_batch``, so they are never shared)."""
+    e = sg.explainer
+    if sg.seed is None:  # global-RNG noise differs between calls: nothing to share
+        return None
+    if not sg.eval_mode and any(m.training for m in sg.model.modules()):
+        return None  # Dropout masks would be drawn once for both rules instead of once per call
+    if type(e) is Saliency and e.objective == "score":
+        return _Rule(False, e.reduction)
+    if type(e) is GuidedBackprop and e.rule == "guided":
+        return _Rule(True, e.reduction)
+    return None
+
+
+def _settings(sg: SmoothGrad) -> tuple:
+    e = sg.explainer
+    return (sg.sigma, sg.n_samples, sg.variant, sg.batch_size, sg.seed, sg.eval_mode, sg.channels_last,
+            e.eval_mode, e.channels_last)
+
+
+def _shares_passes(sg: SmoothGrad, other: SmoothGrad) -> bool:
+    """``other`` can get its map from ``sg``'s passes: same model, noise and batches, the other rule."""
+    mine, theirs = _shared_rule(sg), _shared_rule(other)
+    return (mine is not None and theirs is not None and mine.guided != theirs.guided
+            and other.model is sg.model and _settings(other) == _settings(sg))
+
+
+class _GuidedGates:
+    """Forward hooks on the rectifiers that gate the gradient like GuidedBackprop (its own
+    ``_positive_part``) while ``guided`` is True, and pass it unchanged while it is False."""
+
+    def __init__(self) -> None:
+        self.guided = False
+
+    def forward_hook(self, module: nn.Module, args: tuple, output: Tensor) -> None:
+        if isinstance(output, Tensor) and output.requires_grad:
+            output.register_hook(self._gate)
+
+    def _gate(self, grad: Tensor) -> Tensor | None:
+        return _positive_part(grad) if self.guided else None
+
+
+@contextlib.contextmanager
+def _switchable_guided_gates(sg: SmoothGrad, partners: list[SmoothGrad]) -> Iterator[_GuidedGates]:
+    guided = next(e for e in [sg.explainer] + [p.explainer for p in partners] if isinstance(e, GuidedBackprop))
+    gates = _GuidedGates()
+    handles = [module.register_forward_hook(gates.forward_hook) for module in guided._rectifiers]
+    try:
+        yield gates
+    finally:
+        for handle in handles:
+            handle.remove()
+
+
+def _gradients_by_rule(model: nn.Module, x: Tensor, target: Tensor, rules: list[_Rule],
+                       gates: _GuidedGates) -> list[Tensor]:
+    """One forward pass, then one backward pass per rule over the kept graph."""
+    x = x.detach().requires_grad_(True)
+    out = []
+    with torch.enable_grad():
+        logits = model(x)
+        check_logits(logits, x.shape[0])
+        score = class_scores(logits, target)
+        for k, rule in enumerate(rules):
+            gates.guided = rule.guided
+            (grad,) = torch.autograd.grad(score, x, retain_graph=k < len(rules) - 1)
+            out.append(reduce_gradient(grad, rule.reduction).detach())
+    return out
+
+
+# -- handing a map to the SmoothGrad object that will ask for it -----------------------------------
+def _model_state(model: nn.Module) -> tuple:
+    """What a forward/backward pass depends on besides the input: every parameter and buffer (which
+    tensor, its storage and its in-place version counter), every module's mode and hooks, and the
+    global module hooks."""
+    tensors = tuple((id(t), t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers()))
+    modules = tuple((id(m), m.training, tuple(m._forward_hooks), tuple(m._forward_pre_hooks),
+                     tuple(m._backward_hooks), tuple(getattr(m, "_backward_pre_hooks", {})))
+                    for m in model.modules())
+    from torch.nn.modules import module as torch_module
+
+    global_hooks = tuple(tuple(getattr(torch_module, name, {})) for name in (
+        "_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+        "_global_backward_pre_hooks"))
+    return id(model), tensors, modules, global_hooks
+
+
+@dataclass
+class _Request:
+    """Everything a SmoothGrad call's result depends on, compared exactly."""
+
+    rule: _Rule
+    settings: tuple
+    model_state: tuple
+    inputs: Tensor
+    target: object
+
+    @staticmethod
+    def of(sg: SmoothGrad, inputs: Tensor, target: TargetType) -> _Request:
+        if isinstance(target, Tensor):
+            target = target.detach().clone()
+        elif target is not None and not isinstance(target, int):
+            target = torch.as_tensor(target).clone()
+        return _Request(_shared_rule(sg), _settings(sg), _model_state(sg.model), inputs.detach().clone(), target)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, _Request):
+            return NotImplemented
+        return (self.rule == other.rule and self.settings == other.settings
+                and self.model_state == other.model_state and _same(self.inputs, other.inputs)
+                and _same(self.target, other.target))
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, Tensor) or isinstance(b, Tensor):
+        return (isinstance(a, Tensor) and isinstance(b, Tensor) and a.dtype == b.dtype and a.device == b.device
+                and a.shape == b.shape and torch.equal(a, b))
+    return type(a) is type(b) and a == b
+
+
+@dataclass
+class _HandedOver:
+    request: _Request
+    result: Tensor
+
+
+# Live SmoothGrad objects (weak: the registry keeps none alive), and maps computed for one of them
+# by another's shared passes, kept until that object asks (or dies).
+_LIVE: weakref.WeakSet[SmoothGrad] = weakref.WeakSet()
+_HANDED_OVER: weakref.WeakKeyDictionary[SmoothGrad, _HandedOver] = weakref.WeakKeyDictionary()
