@@ -6,7 +6,6 @@ import io
 import warnings
 
 import matplotlib
-import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
