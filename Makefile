@@ -7,6 +7,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 lang ?= en
+# Extra arguments for run_report, e.g. make report args="-p smoothgrad_samples 20" (empty: none).
+args ?=
 # Hashes of the requirement files name the stamps: editing a file reinstalls, nothing else does.
 REQ_HASH := $(shell cat requirements.txt | sha256sum | cut -c1-12)
 TEST_REQ_HASH := $(shell cat requirements.txt requirements-test.txt | sha256sum | cut -c1-12)
@@ -40,7 +42,7 @@ setup: $(REQ_STAMP) data system
 setup-test: $(TEST_REQ_STAMP) data system
 
 report: setup
-	$(PY) -m helpers.report.run_report --lang $(lang)
+	$(PY) -m helpers.report.run_report --lang $(lang) $(args)
 
 test: setup-test
 	TQDM_DISABLE=1 $(PY) -m pytest -q

@@ -1,0 +1,29 @@
+"""Fixtures of the README test (see readme_clone for the clone and the example paths)."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from readme_clone import make_fresh_clone, missing_prerequisite
+
+
+@pytest.fixture(scope="session")
+def results_cache(tmp_path_factory) -> Path:
+    """One result cache for all the clones: the first report run on a model computes, the next
+    ones reuse (the commands' behaviour is the same; only the time is saved)."""
+    return tmp_path_factory.mktemp("readme_results_cache")
+
+
+@pytest.fixture
+def fresh_clone(tmp_path, results_cache) -> Callable[[], Path]:
+    return lambda: make_fresh_clone(tmp_path / "clone", results_cache)
+
+
+@pytest.fixture(scope="session")
+def pdf_tools() -> None:
+    missing = [tool for tool in ("xelatex", "pandoc", "pdftotext", "pdfimages", "pdfinfo") if not shutil.which(tool)]
+    if missing:
+        missing_prerequisite(f"PDF prerequisites missing {missing}: run tools/install_system_packages.sh")
