@@ -16,7 +16,7 @@ REQ_STAMP := $(VENV)/.installed-report-$(REQ_HASH)
 TEST_REQ_STAMP := $(VENV)/.installed-test-$(TEST_REQ_HASH)
 DATA_STAMP := .cache/demo_data/manifest.json
 
-.PHONY: setup setup-test system data report test test-fast bench train-head accuracy clean
+.PHONY: setup setup-test system data report test test-fast bench bench-report train-head accuracy clean
 
 $(REQ_STAMP): requirements.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ test-fast: setup-test
 
 bench: setup-test
 	$(PY) bench/bench_methods.py
+
+# Time the whole report (classic on a generated 3,347-image Food-11 folder, and the default),
+# cold, warm and the PDF export; writes bench/last_report_run.txt (takes a while: see bench/README.md).
+bench-report: setup-test
+	$(PY) bench/bench_report.py
 
 # Retrain the default model's head (writes model/default_head.pt and .json), reproducibly.
 train-head: setup

@@ -1,0 +1,270 @@
+"""Time the whole report as a student would run it, against the targets of issue 12.
+
+In one run, with ``python -m helpers.report.run_report`` (the same command as ``make report``):
+
+1. builds (once, under ``.cache/bench/``) an 11-class Food-11-layout folder with Food-11's 3,347
+   evaluation images (512x384 JPEGs made from the demo photos) and small training/validation
+   splits, and a classic 128 px checkpoint (random weights, BatchNorm statistics from the
+   training images): see ``bench/report_fixture.py``;
+2. times the classic report cold (empty result cache) and warm (same cache), the PDF export alone
+   (``python -m helpers.report.export_pdf``), then the default report cold and warm;
+3. for each run: wall seconds (kernel start-up included), the Jupyter kernel's peak resident memory
+   (VmHWM of the run's process tree), results computed / read from the cache, and the seconds per
+   report section (papermill records every cell's duration), plus the costliest cells;
+4. prints the targets and ratios, and the load average at start and end (the machine may be shared:
+   times under load are longer than a student's).
+
+Run:  .venv/bin/python bench/bench_report.py                  (or: make bench-report)
+      .venv/bin/python bench/bench_report.py --evaluation-images 60 --only classic   (smoke run)
+Everything printed is also written to bench/last_report_run.txt (``--save``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.notebook_timing import cell_times, read, run_summary, section_seconds  # noqa: E402
+from bench.process_memory import PeakMemoryMonitor  # noqa: E402
+from bench.report_fixture import (FOOD11_EVALUATION_COUNTS, build_classic_checkpoint, build_food11_folder,  # noqa: E402
+                                  demo_photos)
+
+TARGETS_S = {"classic cold": 600.0, "default cold": 240.0, "classic warm": 60.0, "default warm": 60.0,
+             "PDF export": 60.0}
+PEAK_MEMORY_TARGET_GIB = 4.0
+
+
+@dataclass
+class Step:
+    name: str
+    seconds: float | None = None
+    returncode: int = 0
+    error: str = ""
+    kernel_peak_gib: float | None = None
+    tree_peak_gib: float | None = None
+    load_before: float = 0.0
+    load_after: float = 0.0
+    computed: int | None = None
+    from_cache: int | None = None
+    sections: dict[str, float] = field(default_factory=dict)
+    costliest: list[tuple[str, str, float]] = field(default_factory=list)
+
+
+class Log:
+    """print() that also appends to a file as it goes, so an interrupted run keeps its lines."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.file = open(path, "w", encoding="utf-8") if path else None
+
+    def __call__(self, line: str = "") -> None:
+        print(line, flush=True)
+        if self.file:
+            self.file.write(line + "\n")
+            self.file.flush()
+
+
+def snapshot_tree(destination: Path) -> Path:
+    """Copy the working tree (tracked and untracked files git does not ignore) to ``destination``,
+    linking the demo data in: the runs then measure the code as it was at the start, whatever is
+    edited meanwhile (an edit between the cold and the warm run would change the cache keys and
+    make the "warm" run cold again)."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            check=True, capture_output=True).stdout.decode().split("\0")
+    shutil.rmtree(destination, ignore_errors=True)
+    for name in filter(None, listed):
+        source = ROOT / name
+        if source.is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, destination / name)
+    demo = ROOT / ".cache" / "demo_data"
+    if demo.is_dir():
+        (destination / ".cache").mkdir(exist_ok=True)
+        (destination / ".cache" / "demo_data").symlink_to(demo, target_is_directory=True)
+    return destination
+
+
+def tree_state() -> str:
+    """The commit measured and how many files differ from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    changed = subprocess.run(["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True).stdout
+    return f"commit {head.strip() or '?'} with {len(changed.splitlines())} uncommitted change(s)"
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
+
+
+def timed_command(name: str, command: list[str], env: dict, cwd: Path) -> Step:
+    """Run ``command`` in ``cwd``, timing it and tracking the peak memory of its process tree."""
+    step = Step(name, load_before=os.getloadavg()[0])
+    start = time.perf_counter()
+    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    with PeakMemoryMonitor(process.pid) as monitor:
+        output, _ = process.communicate()
+    step.seconds = time.perf_counter() - start
+    step.load_after = os.getloadavg()[0]
+    step.returncode = process.returncode
+    if process.returncode != 0:
+        step.error = " | ".join(output.strip().splitlines()[-3:])
+    step.kernel_peak_gib = monitor.peak_gib("ipykernel")
+    step.tree_peak_gib = monitor.peak_gib()
+    return step
+
+
+def report_command(language: str, parameters: dict[str, str], output_dir: Path) -> list[str]:
+    command = [sys.executable, "-m", "helpers.report.run_report", "--lang", language, "--no-pdf",
+               "--output-dir", str(output_dir)]
+    for name, value in parameters.items():
+        command += ["-p", name, value]
+    return command
+
+
+def run_report_step(name: str, language: str, parameters: dict[str, str], work: Path, env: dict,
+                    top_cells: int, tree: Path) -> tuple[Step, Path]:
+    output_dir = work / name.replace(" ", "-")
+    shutil.rmtree(output_dir, ignore_errors=True)
+    step = timed_command(name, report_command(language, parameters, output_dir), env, tree)
+    notebook = output_dir / f"report.{language}.ipynb"
+    if step.returncode == 0 and notebook.is_file():
+        nb = read(notebook)
+        summary = run_summary(nb)
+        step.computed, step.from_cache = len(summary.get("cache_misses", [])), len(summary.get("cache_hits", []))
+        step.sections = section_seconds(nb)
+        cells = sorted(cell_times(nb), key=lambda c: -c.seconds)[:top_cells]
+        step.costliest = [(c.section, c.first_line, c.seconds) for c in cells]
+    return step, notebook
+
+
+def describe(step: Step, log: Log) -> None:
+    if step.returncode != 0:
+        log(f"{step.name:13s} FAILED (exit {step.returncode}) after {step.seconds:.0f} s: {step.error}")
+        return
+    memory = f", kernel peak RSS {step.kernel_peak_gib:.2f} GiB" if step.kernel_peak_gib is not None else ""
+    cache = (f", computed {step.computed}, from cache {step.from_cache}" if step.computed is not None else "")
+    log(f"{step.name:13s} {step.seconds:7.1f} s{memory}{cache}  (load {step.load_before:.2f} -> {step.load_after:.2f})")
+
+
+def target_table(steps: list[Step], log: Log) -> None:
+    log("")
+    log(f"{'measure':28s} {'value':>10s} {'target':>10s} {'ratio':>7s}  verdict")
+    for step in steps:
+        target = TARGETS_S.get(step.name)
+        if target is None or step.seconds is None:
+            continue
+        if step.returncode != 0:
+            log(f"{step.name + ' (s)':28s} {'failed':>10s} {target:10.0f}")
+            continue
+        ratio = step.seconds / target
+        log(f"{step.name + ' (s)':28s} {step.seconds:10.1f} {target:10.0f} {ratio:7.2f}  {'met' if ratio <= 1 else 'MISSED'}")
+    peaks = [s.kernel_peak_gib for s in steps if s.kernel_peak_gib is not None]
+    if peaks:
+        peak = max(peaks)
+        ratio = peak / PEAK_MEMORY_TARGET_GIB
+        log(f"{'kernel peak memory (GiB)':28s} {peak:10.2f} {PEAK_MEMORY_TARGET_GIB:10.0f} {ratio:7.2f}  "
+            f"{'met' if ratio <= 1 else 'MISSED'}")
+
+
+def section_table(steps: list[Step], log: Log) -> None:
+    runs = [s for s in steps if s.sections]
+    if not runs:
+        return
+    names: list[str] = []
+    for step in runs:
+        names += [n for n in step.sections if n not in names]
+    log("")
+    log("seconds per report section (sum of papermill's cell durations; the rest of a run is kernel start-up,")
+    log("imports and papermill itself):")
+    width = max(len(n) for n in names) if names else 10
+    log(f"{'section':{width}s} " + " ".join(f"{s.name:>13s}" for s in runs))
+    for name in names:
+        log(f"{name:{width}s} " + " ".join(f"{s.sections[name]:13.1f}" if name in s.sections else f"{'':13s}"
+                                             for s in runs))
+    log(f"{'(all cells)':{width}s} " + " ".join(f"{sum(s.sections.values()):13.1f}" for s in runs))
+    log(f"{'(outside cells)':{width}s} " + " ".join(f"{s.seconds - sum(s.sections.values()):13.1f}" for s in runs))
+    for step in runs:
+        if "cold" not in step.name:
+            continue
+        log("")
+        log(f"costliest cells, {step.name}:")
+        for section, first_line, seconds in step.costliest:
+            log(f"  {seconds:7.1f} s  [{section[:40]}]  {first_line}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench/bench_report.py", description=__doc__.split("\n")[0])
+    parser.add_argument("--root", type=Path, default=ROOT / ".cache" / "bench",
+                        help="where the data, checkpoint, caches and outputs go (default .cache/bench)")
+    parser.add_argument("--evaluation-images", type=int, default=sum(FOOD11_EVALUATION_COUNTS))
+    parser.add_argument("--training-per-class", type=int, default=20)
+    parser.add_argument("--validation-per-class", type=int, default=10)
+    parser.add_argument("--only", default="classic,default", help="which reports: classic, default or both")
+    parser.add_argument("--lang", default="en")
+    parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),
+                        help="extra report parameter for every run (repeatable)")
+    parser.add_argument("--skip-export", action="store_true")
+    parser.add_argument("--live-tree", action="store_true",
+                        help="run the project here instead of a copy of the working tree taken at the start")
+    parser.add_argument("--top-cells", type=int, default=8, help="costliest cells listed per cold run")
+    parser.add_argument("--save", type=Path, default=ROOT / "bench" / "last_report_run.txt",
+                        help="also write the output here ('' to skip)")
+    args = parser.parse_args(argv)
+    reports = [r.strip() for r in args.only.split(",") if r.strip()]
+    unknown = set(reports) - {"classic", "default"}
+    if unknown:
+        parser.error(f"--only takes classic and/or default, got {', '.join(sorted(unknown))}")
+    log = Log(args.save if str(args.save) else None)
+    env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+    work = args.root.resolve()
+    log("command: " + " ".join([Path(sys.executable).name, "bench/bench_report.py"] + (argv or sys.argv[1:])))
+    log(f"cpu cores {os.cpu_count()}, load average at start {load_average()}")
+    log(f"code: {tree_state()}" + ("" if args.live_tree else ", copied at the start (edits made meanwhile are not measured)"))
+    started = time.perf_counter()
+    tree = ROOT if args.live_tree else snapshot_tree(work / "tree")
+
+    steps: list[Step] = []
+    if "classic" in reports:
+        t0 = time.perf_counter()
+        data = build_food11_folder(work / "food11", args.evaluation_images, args.training_per_class,
+                                   args.validation_per_class, sources=demo_photos(ROOT / ".cache" / "demo_data"))
+        checkpoint = build_classic_checkpoint(work / "classic.pt", data)
+        log(f"fixture: {data} ({args.evaluation_images} evaluation, {11 * args.training_per_class} training, "
+            f"{11 * args.validation_per_class} validation images), checkpoint {checkpoint} "
+            f"({time.perf_counter() - t0:.0f} s, reused when unchanged)")
+    extra = {name: value for name, value in args.parameter}
+    for report in reports:
+        cache = work / f"cache-{report}"
+        shutil.rmtree(cache, ignore_errors=True)
+        parameters = {"cache_dir": str(cache), "figures_dir": str(work / f"figures-{report}"), **extra}
+        if report == "classic":
+            parameters.update(data_dir=str(data), model_arch="classic", checkpoint=str(checkpoint))
+        for run in ("cold", "warm"):
+            step, notebook = run_report_step(f"{report} {run}", args.lang, parameters, work, env, args.top_cells,
+                                             tree)
+            steps.append(step)
+            describe(step, log)
+        if not args.skip_export and not any(s.name == "PDF export" for s in steps) and step.returncode == 0:
+            pdf = work / f"{report}.pdf"
+            export = timed_command("PDF export", [sys.executable, "-m", "helpers.report.export_pdf", str(notebook),
+                                                  str(pdf)], env, tree)
+            steps.append(export)
+            describe(export, log)
+
+    target_table(steps, log)
+    section_table(steps, log)
+    log("")
+    log(f"total {time.perf_counter() - started:.0f} s, load average at end {load_average()}")
+    return 0 if all(s.returncode == 0 for s in steps) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
