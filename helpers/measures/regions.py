@@ -58,8 +58,9 @@ class RegionSplit:
 
     background: (N, H, W) bool, backdrop pixels; food_area: (N,) share of pixels that are food
     (what a map spread evenly would put on food); valid: (N,) bool, whether the split can be used;
-    reason: why not (None where valid); border_uniformity: (N,) share of border pixels matching
-    the backdrop colour; backdrop_lab: (N, 3) the backdrop colour in CIELAB.
+    reason: why not (None where valid), and ``reason_code`` the same as one of
+    :data:`REASON_CODES` (for texts in other languages); border_uniformity: (N,) share of border
+    pixels matching the backdrop colour; backdrop_lab: (N, 3) the backdrop colour in CIELAB.
     """
 
     background: np.ndarray
@@ -68,6 +69,7 @@ class RegionSplit:
     reason: list[str | None]
     border_uniformity: np.ndarray
     backdrop_lab: np.ndarray
+    reason_code: list[str | None]
 
     @property
     def food(self) -> np.ndarray:
@@ -137,24 +139,30 @@ def background_split(images: Tensor | np.ndarray, border_width: float = BORDER_W
         background[i] = np.isin(components, touching[touching > 0])
         reasons.append(_invalid_reason(uniformity[i], worst_side, background[i].mean(), colour_tolerance,
                                        min_border_uniformity, min_side_uniformity, min_background, min_food))
-        valid[i] = reasons[-1] is None
+        valid[i] = reasons[-1][0] is None
     food_area = (~background).reshape(n, -1).mean(axis=1)
-    return RegionSplit(background, food_area, valid, reasons, uniformity, backdrop)
+    return RegionSplit(background, food_area, valid, [r[1] for r in reasons], uniformity, backdrop,
+                       [r[0] for r in reasons])
+
+
+REASON_CODES = ("border", "side", "background", "food")
 
 
 def _invalid_reason(uniformity: float, worst_side: float, background_area: float, tolerance: float,
-                    min_uniformity: float, min_side: float, min_background: float, min_food: float) -> str | None:
+                    min_uniformity: float, min_side: float, min_background: float,
+                    min_food: float) -> tuple[str | None, str | None]:
+    """(code, English text) of why the split cannot be used, or (None, None)."""
     if uniformity < min_uniformity:
-        return (f"the photo's border is not one uniform backdrop ({uniformity:.1%} of its pixels within "
+        return "border", (f"the photo's border is not one uniform backdrop ({uniformity:.1%} of its pixels within "
                 f"Delta E {tolerance:g} of its median colour, {min_uniformity:.0%} needed): a tablecloth, "
                 "table, plate edge or food fills it, so a colour rule cannot tell food from background")
     if worst_side < min_side:
-        return (f"one side of the photo's border is only {worst_side:.1%} backdrop ({min_side:.0%} needed "
+        return "side", (f"one side of the photo's border is only {worst_side:.1%} backdrop ({min_side:.0%} needed "
                 "per side): a cloth, table or the food runs along that edge, so a colour rule cannot "
                 "tell food from background there")
     if background_area < min_background:
-        return (f"the backdrop covers only {background_area:.1%} of the image (food > {1 - min_background:.0%}): "
+        return "background", (f"the backdrop covers only {background_area:.1%} of the image (food > {1 - min_background:.0%}): "
                 "any map would put nearly all its mass on food")
     if 1 - background_area < min_food:
-        return f"the food covers only {1 - background_area:.1%} of the image: nothing to measure on"
-    return None
+        return "food", f"the food covers only {1 - background_area:.1%} of the image: nothing to measure on"
+    return None, None

@@ -18,7 +18,7 @@ def busy_photo(name: str) -> np.ndarray:
 def test_white_plate_photo_is_valid_and_recovers_the_food_mask():
     image, food = white_plate_photo(SIZE, SIZE)
     split = background_split(torch.from_numpy(image)[None].float())
-    assert split.valid.tolist() == [True] and split.reason == [None]
+    assert split.valid.tolist() == [True] and split.reason == [None] and split.reason_code == [None]
     assert split.food_area[0] == pytest.approx(food.mean(), abs=0.02)
     assert (split.food[0] == food).mean() > 0.98
 
@@ -47,7 +47,7 @@ def test_food_on_busy_backdrops_is_invalid_with_a_reason(backdrop):
              "plate on table": lambda: plate_on_table(SIZE, SIZE)[0]}[backdrop]()
     split = background_split(paste(food, mask, under)[None])
     assert not split.valid[0]
-    assert "border is not one uniform backdrop" in split.reason[0]
+    assert "border is not one uniform backdrop" in split.reason[0] and split.reason_code[0] == "border"
 
 
 def test_cloth_along_one_edge_is_caught_by_the_side_check():
@@ -56,7 +56,7 @@ def test_cloth_along_one_edge_is_caught_by_the_side_check():
     image[:, :, -strip:] = checkered_cloth(SIZE, SIZE, 8)[:, :, -strip:]
     split = background_split(image[None])
     assert split.border_uniformity[0] >= 0.8  # the whole frame alone would pass
-    assert not split.valid[0] and "one side" in split.reason[0]
+    assert not split.valid[0] and "one side" in split.reason[0] and split.reason_code[0] == "side"
 
 
 @pytest.mark.parametrize("name", ["coffee", "chelsea", "astronaut"])
@@ -70,7 +70,7 @@ def test_tiny_food_is_invalid():
     image = np.full((3, SIZE, SIZE), 0.96)
     image[:, 46:50, 46:50] = np.array([0.8, 0.3, 0.1])[:, None, None]
     split = background_split(image[None])
-    assert not split.valid[0] and "food covers only" in split.reason[0]
+    assert not split.valid[0] and "food covers only" in split.reason[0] and split.reason_code[0] == "food"
 
 
 def test_food_filling_the_image_is_invalid():
@@ -80,7 +80,7 @@ def test_food_filling_the_image_is_invalid():
     framed = np.full((3, SIZE, SIZE), 0.96)
     framed[:, 1:-1, 1:-1] = food[:, 1:-1, 1:-1]
     split = background_split(framed[None], border_width=0.01)
-    assert not split.valid[0] and "backdrop covers only" in split.reason[0]
+    assert not split.valid[0] and "backdrop covers only" in split.reason[0] and split.reason_code[0] == "background"
 
 
 def test_batch_verdicts_are_per_image_and_where_valid_masks_invalid_ones():
