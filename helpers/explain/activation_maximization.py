@@ -69,12 +69,14 @@ class FilterVisualization:
 class _FourierImage:
     """A batch of images parameterised by their 1/f-scaled spectrum in decorrelated colour space."""
 
-    def __init__(self, height: int, width: int, device: torch.device) -> None:
+    def __init__(self, height: int, width: int, device: torch.device, decay_power: float = 1.0) -> None:
         fy = torch.fft.fftfreq(height, device=device)[:, None]
         fx = torch.fft.rfftfreq(width, device=device)[None, :]
-        radius = torch.sqrt(fy ** 2 + fx ** 2)
-        # 1/f, with the zero frequency given the lowest non-zero frequency's factor.
-        self.scale = 1.0 / radius.clamp(min=1.0 / max(height, width))
+        lowest = 1.0 / max(height, width)
+        radius = torch.sqrt(fy ** 2 + fx ** 2).clamp(min=lowest)  # the zero frequency gets the lowest one's factor
+        # (1/f)^decay_power, written so the lowest frequency's factor (1/lowest) does not depend on
+        # decay_power: the learning rate keeps its meaning for the coarse structure.
+        self.scale = (lowest / radius) ** decay_power / lowest
         self.size = (height, width)
         self.mix = _COLOR_MIX.to(device)
 
@@ -140,6 +142,10 @@ class ActivationMaximization:
         regularize: older spelling: True = "fourier", False = "plain".
         pad, jitter, scale_range, max_rotation: the "fourier" method's per-step transforms: grey
             border in px, shift in px, scale factor range, rotation in degrees.
+        decay_power: the "fourier" method's spectrum scaling (1/f)^decay_power. 1 is the recipe's
+            value; larger values give smoother, paler pictures (on EfficientNet-Lite0 at 128 px,
+            1.5 cut the high-frequency share from 0.10-0.28 to 0.01-0.05 and kept 78-99 % of the
+            activation; 2 left mostly flat grey).
         eval_mode: run the model in eval mode (restored afterwards, like every explainer).
         channels_last: run the convolutions in channels_last memory format (often faster on CPUs;
             the weights are put back exactly afterwards).
@@ -148,7 +154,7 @@ class ActivationMaximization:
     def __init__(self, model: nn.Module, layer: str | nn.Module, steps: int | None = None,
                  lr: float | None = None, method: str = "plain", image_size: int = 128, seed: int = 0,
                  regularize: bool | None = None, pad: int = 8, jitter: int = 8,
-                 scale_range: tuple[float, float] = (0.95, 1.05), max_rotation: float = 5.0,
+                 scale_range: tuple[float, float] = (0.95, 1.05), max_rotation: float = 5.0, decay_power: float = 1.0,
                  eval_mode: bool = True, channels_last: bool = False) -> None:
         if regularize is not None:
             method = "fourier" if regularize else "plain"
@@ -173,6 +179,9 @@ class ActivationMaximization:
         self.pad, self.jitter = int(pad), int(jitter)
         self.scale_range = (float(low), float(high))
         self.max_rotation = float(max_rotation)
+        if decay_power < 0:
+            raise ValueError(f"decay_power must be >= 0 (1 = the 1/f recipe), got {decay_power}")
+        self.decay_power = float(decay_power)
         self.eval_mode = eval_mode
         self.channels_last = channels_last
 
@@ -262,7 +271,7 @@ class ActivationMaximization:
     def _ascent_fourier(self, start: Tensor | None, k: int, indices: Tensor, generator: torch.Generator,
                         device: torch.device) -> tuple[Tensor, Tensor, list[Tensor]]:
         height, width = (self.image_size,) * 2 if start is None else start.shape[-2:]
-        fourier = _FourierImage(height, width, device)
+        fourier = _FourierImage(height, width, device, self.decay_power)
         spectrum = (fourier.random(k, 0.01, generator, device) if start is None else fourier.encode(start))
         spectrum.requires_grad_(True)
         with torch.no_grad():

@@ -108,6 +108,19 @@ def test_fourier_images_are_smoother_than_plain_ones():
     assert (high_frequency_share(fourier) < 0.5 * high_frequency_share(plain)).all()
 
 
+def test_a_steeper_spectrum_decay_gives_smoother_images():
+    model = make_tiny()
+
+    def share(decay_power: float) -> torch.Tensor:
+        maximizer = ActivationMaximization(model, "conv2", steps=20, image_size=16, decay_power=decay_power,
+                                           **TINY_FOURIER)
+        return high_frequency_share(maximizer.run([0, 3]).images)
+
+    assert (share(2.0) < 0.5 * share(1.0)).all()
+    with pytest.raises(ValueError, match="decay_power"):
+        ActivationMaximization(model, "conv2", decay_power=-1)
+
+
 @pytest.mark.parametrize("options", [dict(method="plain"), TINY_FOURIER], ids=["plain", "fourier"])
 def test_ascent_is_seeded(options):
     model = make_tiny()
