@@ -5,7 +5,3 @@ from .activation_maximization import ActivationMaximization, FilterVisualization
 
 __all__ = ["ActivationMaps", "ActivationMaximization", "FilterVisualization", "activation_maps",
            "high_frequency_share", "layer_output"]
-
-# Old private name, still imported by helpers/report/compute.py; remove once that file imports
-# layer_output (same arguments: model, layer module, x, stop_early).
-_layer_output = layer_output
