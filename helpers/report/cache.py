@@ -1,11 +1,11 @@
 """On-disk cache of the report's expensive results (attributions, LIME, activation
 maximisation, predictions) under ``.cache/results/``.
 
-A result's key is a SHA-256 over: what was computed (``kind``), the model's weights
-(:func:`model_fingerprint`), the images (:func:`tensor_fingerprint` of the input batch, or
-:func:`files_fingerprint` of a split's files), the method's parameters, and the source code of
-the explanation methods (:func:`code_fingerprint`). Change any of them and the key changes, so
-a stale result is never read; nothing is ever invalidated by hand. Values are nested dicts /
+A result's key is a SHA-256 over what was computed (``kind``) and the caller's key parts: the
+model's weights (:func:`model_fingerprint`), the images (:func:`tensor_fingerprint`, or
+:func:`files_fingerprint` of a split's files), the method's settings and the hash of the source
+code behind it (:mod:`helpers.report.cached` puts all of these in). Change any of them and the
+key changes, so a stale result is never read; nothing is ever invalidated by hand. Values are nested dicts /
 lists of tensors, numbers and strings, stored with ``torch.save`` and read back with
 ``weights_only=True`` (no pickled code), written atomically (temporary file + rename) with the
 permissions a plain ``open()`` would give (``0o666`` less the umask: group-readable like the
@@ -36,26 +36,6 @@ STALE_PART_SECONDS = 15 * 60
 # Only the temporary files this module names (".<32 hex key>.<mkstemp random>.part") are ever
 # removed, so a cache_dir shared with other outputs loses nothing else.
 _PART_NAME = re.compile(r"^\.[0-9a-f]{32}\.[^/]+\.part$")
-# Source files whose changes change results, per kind of result: the models and the report's
-# computations always; the explanation method(s) behind each kind. Narrative and plotting
-# (sections.py, plots.py, texts) are in none of them, so editing those keeps the cache warm, and
-# editing one method (say LIME) leaves the others' results valid.
-_COMMON_GLOBS = ("helpers/models/*.py", "helpers/data/images.py", "helpers/report/compute.py",
-                 "helpers/report/cache.py", "helpers/explain/base.py")
-_KIND_GLOBS = {
-    "predictions": ("helpers/evaluation/predictions.py", "helpers/data/food11.py"),
-    "layer_means": ("helpers/explain/filters.py", "helpers/data/food11.py"),
-    "saliency": ("helpers/explain/saliency.py",),
-    "guided_backprop": ("helpers/explain/guided_backprop.py", "helpers/explain/saliency.py"),
-    "smoothgrad_saliency": ("helpers/explain/smoothgrad.py", "helpers/explain/saliency.py"),
-    "smoothgrad_guided": ("helpers/explain/smoothgrad.py", "helpers/explain/guided_backprop.py",
-                          "helpers/explain/saliency.py"),
-    "lime": ("helpers/explain/lime_explainer.py",),
-    "ascent_plain": ("helpers/explain/filters.py",),
-    "ascent_regularized": ("helpers/explain/filters.py",),
-    "trust": ("helpers/explain/*.py", "helpers/trust/*.py"),
-}
-_ALL_GLOBS = ("helpers/explain/*.py", "helpers/trust/*.py", "helpers/evaluation/*.py", "helpers/data/*.py")
 
 
 def _sha(parts: Iterable[bytes]) -> str:
@@ -89,13 +69,6 @@ def files_fingerprint(paths: Iterable[Path]) -> str:
         parts.append(path.name.encode())
         parts.append(hashlib.sha256(path.read_bytes()).digest())
     return _sha(parts)
-
-
-def code_fingerprint(kind: str | None = None, root: Path = PROJECT_ROOT) -> str:
-    """Hash of the source files that compute results of ``kind`` (unknown kinds: all of them)."""
-    patterns = _COMMON_GLOBS + _KIND_GLOBS.get(kind, _ALL_GLOBS)
-    files = sorted({p for pattern in patterns for p in root.glob(pattern)})
-    return _sha([p.relative_to(root).as_posix().encode() + b"\0" + p.read_bytes() for p in files])
 
 
 def _canonical(value: Any) -> Any:
@@ -144,26 +117,20 @@ class ResultCache:
     """``cache.get_or_compute(kind, key_parts, compute)``: the stored result, or ``compute()``
     stored under the key. ``hits`` / ``misses`` list the kinds served from disk / computed.
 
-    ``code_root``: the project whose sources are hashed into every key (:func:`code_fingerprint`);
-    tests point it at a copy. ``removed_parts``: stale ``.part`` files removed on creation.
+    ``removed_parts``: stale ``.part`` files removed on creation.
     """
 
     def __init__(self, root: str | Path = DEFAULT_CACHE_DIR, enabled: bool = True, *,
-                 code_root: str | Path = PROJECT_ROOT, stale_part_seconds: float = STALE_PART_SECONDS) -> None:
+                 stale_part_seconds: float = STALE_PART_SECONDS) -> None:
         self.root = Path(root)
         self.enabled = enabled
-        self.code_root = Path(code_root)
         self.hits: list[str] = []
         self.misses: list[str] = []
-        self._code: dict[str, str] = {}
         self._file_mode = 0o666 & ~_current_umask()  # read once: reading it means setting it
         self.removed_parts = remove_stale_parts(self.root, stale_part_seconds) if enabled else []
 
     def key(self, kind: str, parts: dict) -> str:
-        if kind not in self._code:  # hashed once per run: the sources do not change mid-run
-            self._code[kind] = code_fingerprint(kind, self.code_root)
-        payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "code": self._code[kind],
-                              "parts": _canonical(parts)}, sort_keys=True)
+        payload = json.dumps({"kind": kind, "format": CACHE_FORMAT, "parts": _canonical(parts)}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     def path(self, kind: str, parts: dict) -> Path:

@@ -30,34 +30,47 @@ from torch import nn
 from helpers.data.food11 import Food11Split
 from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
 
-# Sources every result depends on, whatever the method: the models, image decoding, devices.
-COMMON_SOURCES = ("helpers/models/*.py", "helpers/data/images.py", "helpers/data/food11.py", "helpers/device.py",
-                  "helpers/explain/base.py", "helpers/report/cached.py")
+# Modules every result depends on, whatever the method: the model classes (their weights are
+# hashed separately), image decoding, and how results are stored.
+COMMON_MODULES = ("helpers.models.classic", "helpers.models.default_model", "helpers.data.images",
+                  "helpers.report.cache", "helpers.report.cached")
 # Attributes and arguments that change how a call is shown, never what it returns.
 NOT_IN_KEY = frozenset({"progress"})
 
 
-def _helpers_source(obj: Any) -> Path | None:
-    module = getattr(obj, "__module__", None) or ""
-    if module.split(".")[0] != "helpers":
-        return None
-    path = inspect.getsourcefile(importlib.import_module(module))
-    return Path(path) if path else None
+def _helpers_module(obj: Any) -> str | None:
+    """The name of the helpers module that defines ``obj`` (None outside this package)."""
+    module = obj.__name__ if isinstance(obj, types.ModuleType) else getattr(obj, "__module__", None) or ""
+    return module if module.split(".")[0] == "helpers" else None
+
+
+def dependencies(modules: set[str]) -> set[str]:
+    """``modules`` and every helpers module they use, transitively: a module uses what its global
+    names point at (imported modules, functions, classes), so an edit of ``layer_output`` in
+    activation_maps.py reaches the cached results of ``ActivationMaximization``."""
+    seen, todo = set(), list(modules)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        for value in vars(importlib.import_module(name)).values():
+            used = _helpers_module(value)
+            if used and used not in seen:
+                todo.append(used)
+    return seen
 
 
 class _Describer:
     """Turns call arguments into a JSON-able description and collects the source files involved."""
 
     def __init__(self) -> None:
-        self.sources: set[Path] = set()
+        self.modules: set[str] = set()
         self._models: dict[int, str] = {}  # an explainer and its wrapper share one model: hash it once
 
     def _note(self, obj: Any) -> None:
         classes = type(obj).__mro__ if not isinstance(obj, (type, types.FunctionType)) else (obj,)
-        for cls in classes:
-            path = _helpers_source(cls)
-            if path:
-                self.sources.add(path)
+        self.modules.update(m for m in map(_helpers_module, classes) if m)
 
     def __call__(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
@@ -88,7 +101,7 @@ class _Describer:
             return {"function": f"{value.__module__}.{value.__qualname__}"}
         if isinstance(value, functools_partial):
             return {"partial": self(value.func), "args": self(list(value.args)), "kwargs": self(value.keywords)}
-        if _helpers_source(type(value)) is not None:  # an explainer or other object of this package
+        if _helpers_module(type(value)):  # an explainer or other object of this package
             self._note(value)
             state = {k: v for k, v in vars(value).items() if k not in NOT_IN_KEY}
             return {"object": type(value).__qualname__, "state": self(state)}
@@ -96,13 +109,16 @@ class _Describer:
                         "strings, models, splits or objects of helpers")
 
 
-def _code_hash(sources: set[Path]) -> str:
-    files = set(sources)
-    for pattern in COMMON_SOURCES:
-        files.update(PROJECT_ROOT.glob(pattern))
+def source_files(modules: set[str]) -> list[Path]:
+    """The source files of ``modules``, the modules they use and :data:`COMMON_MODULES`."""
+    names = dependencies(set(modules) | set(COMMON_MODULES))
+    return sorted(Path(inspect.getsourcefile(importlib.import_module(name))).resolve() for name in names)
+
+
+def _code_hash(files: list[Path], root: Path = PROJECT_ROOT) -> str:
     digest = hashlib.sha256()
-    for path in sorted(files):
-        digest.update(path.resolve().relative_to(PROJECT_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+    for path in files:
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
@@ -122,7 +138,7 @@ def to_storable(value: Any) -> Any:
         return [to_storable(v) for v in value]
     if isinstance(value, dict):
         return {"__items__": [[to_storable(k), to_storable(v)] for k, v in value.items()]}
-    if dataclasses.is_dataclass(value) and _helpers_source(type(value)) is not None:
+    if dataclasses.is_dataclass(value) and _helpers_module(type(value)):
         stored = {}
         for f in dataclasses.fields(value):
             item = getattr(value, f.name)
@@ -180,7 +196,7 @@ def call_key(fn: Callable, args: tuple, kwargs: dict) -> tuple[str, dict]:
     else:
         kind = getattr(fn, "__qualname__", type(fn).__name__)
     parts = {"call": what, "args": describe(list(args)), "kwargs": describe(kwargs)}
-    parts["code"] = _code_hash(describe.sources)
+    parts["code"] = _code_hash(source_files(describe.modules))
     return kind, parts
 
 

@@ -1,4 +1,5 @@
-"""The result cache's key follows the code and the model's channel order; interrupted writes
+"""The result cache's key follows the model's channel order (the code's part is tested with
+cached() in tests/report_notebook/test_report_cache.py); interrupted writes
 leave no lasting litter; cache files get the same permissions as the report's other outputs."""
 from __future__ import annotations
 
@@ -11,44 +12,9 @@ import pytest
 import torch
 
 from helpers.models.classic import Food11CNN
-from helpers.report.cache import PROJECT_ROOT, ResultCache, model_fingerprint
+from helpers.report.cache import ResultCache, model_fingerprint
 
 PARTS = {"images": torch.arange(6.0), "sigma": 0.2}
-
-
-def _fake_project(root: Path) -> Path:
-    """The source files that two kinds of result depend on, in a throwaway project root."""
-    for relative in ("helpers/explain/saliency.py", "helpers/explain/lime_explainer.py", "helpers/models/classic.py"):
-        path = root / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"# {relative} v1\n")
-    return root
-
-
-def test_key_changes_when_a_source_of_the_kind_changes(tmp_path):
-    code = _fake_project(tmp_path / "project")
-    before = {kind: ResultCache(tmp_path / "c", code_root=code).key(kind, PARTS) for kind in ("saliency", "lime")}
-    (code / "helpers/explain/saliency.py").write_text("# saliency v2: a fixed bug\n")
-    after = {kind: ResultCache(tmp_path / "c", code_root=code).key(kind, PARTS) for kind in ("saliency", "lime")}
-    assert after["saliency"] != before["saliency"]
-    assert after["lime"] == before["lime"]  # another method's source: its results stay valid
-    (code / "helpers/models/classic.py").write_text("# model v2\n")  # shared by every kind
-    assert ResultCache(tmp_path / "c", code_root=code).key("lime", PARTS) != before["lime"]
-
-
-def test_a_stored_result_is_recomputed_after_its_source_changes(tmp_path):
-    code = _fake_project(tmp_path / "project")
-    first = ResultCache(tmp_path / "c", code_root=code)
-    first.get_or_compute("saliency", PARTS, lambda: torch.ones(2))
-    (code / "helpers/explain/saliency.py").write_text("# saliency v2\n")
-    second = ResultCache(tmp_path / "c", code_root=code)
-    assert torch.equal(second.get_or_compute("saliency", PARTS, lambda: torch.zeros(2)), torch.zeros(2))
-    assert second.misses == ["saliency"] and second.hits == []
-
-
-def test_default_code_root_is_the_project():
-    assert ResultCache(enabled=False).key("lime", PARTS) == \
-        ResultCache(enabled=False, code_root=PROJECT_ROOT).key("lime", PARTS)
 
 
 def test_rgb_and_bgr_models_of_one_checkpoint_have_different_fingerprints():

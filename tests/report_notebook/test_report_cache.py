@@ -66,6 +66,35 @@ def test_the_source_of_the_method_is_part_of_the_key(monkeypatch):
     assert call_key(_smooth(model).attribute, (images,), {})[1]["code"] != before
 
 
+def test_sources_are_the_methods_modules_and_what_they_use():
+    from helpers.explain import ActivationMaximization
+
+    def names(fn, *args):
+        return {p.name for p in cached_module.source_files(_described(fn, *args))}
+
+    smooth = names(_smooth(_model()).attribute, _images())
+    assert {"smoothgrad.py", "saliency.py", "base.py", "classic.py", "images.py"} <= smooth
+    assert "lime_explainer.py" not in smooth and "deletion.py" not in smooth  # other methods keep their results
+    ascent = names(ActivationMaximization(_model(), "conv1", steps=1).run, [0])
+    assert "activation_maps.py" in ascent, "layer_output, used by the ascent, lives there"
+
+
+def _described(fn, *args):
+    describe = cached_module._Describer()
+    describe(fn)
+    describe(list(args))
+    return describe.modules
+
+
+def test_the_key_follows_the_bytes_of_the_sources(tmp_path):
+    source = tmp_path / "helpers" / "explain" / "saliency.py"
+    source.parent.mkdir(parents=True)
+    source.write_text("# v1\n")
+    before = cached_module._code_hash([source], root=tmp_path)
+    source.write_text("# v2: a fixed bug\n")
+    assert cached_module._code_hash([source], root=tmp_path) != before
+
+
 def test_disabled_cache_recomputes_the_same_numbers(tmp_path):
     model, images = _model(), _images()
     off = ResultCache(tmp_path, enabled=False)
