@@ -23,7 +23,8 @@ pytestmark = pytest.mark.slow
 
 
 def busy_photo(kind: int, seed: int, size: int = 64) -> np.ndarray:
-    """Food on a checkered cloth, a wooden table or a coloured plate, or a real busy photo."""
+    """(H, W, 3) in [0, 1]: food on a checkered cloth, a wooden table or a coloured plate, or a real
+    busy photo from scikit-image."""
     import skimage.data
     from skimage.transform import resize
 
@@ -31,8 +32,8 @@ def busy_photo(kind: int, seed: int, size: int = 64) -> np.ndarray:
         real = [skimage.data.coffee(), skimage.data.chelsea(), skimage.data.astronaut()][seed % 3]
         return resize(real, (size, size), anti_aliasing=True)
     food, mask = synthetic_food(size, size, seed=seed)
-    backdrop = [checkered_cloth, wooden_table, plate_on_table][kind](size, size, seed=seed)
-    return paste(food, mask, backdrop)
+    backdrop = [checkered_cloth, wooden_table, lambda *a, **k: plate_on_table(*a, **k)[0]][kind](size, size, seed=seed)
+    return paste(food, mask, backdrop).transpose(1, 2, 0)
 
 
 @pytest.fixture(scope="module")
