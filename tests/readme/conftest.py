@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from readme_clone import make_fresh_clone, missing_prerequisite
+from readme_clone import head_commit, make_fresh_clone, missing_prerequisite
 
 
 @pytest.fixture(scope="session")
@@ -17,9 +17,15 @@ def results_cache(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("readme_results_cache")
 
 
+@pytest.fixture(scope="session")
+def clone_commit() -> str:
+    """The commit every clone of this session takes: HEAD when the session started."""
+    return head_commit()
+
+
 @pytest.fixture
-def fresh_clone(tmp_path, results_cache) -> Callable[[], Path]:
-    return lambda: make_fresh_clone(tmp_path / "clone", results_cache)
+def fresh_clone(tmp_path, results_cache, clone_commit) -> Callable[[], Path]:
+    return lambda: make_fresh_clone(tmp_path / "clone", results_cache, clone_commit)
 
 
 @pytest.fixture(scope="session")

@@ -38,8 +38,15 @@ def _age_files(root: Path) -> None:
                 os.utime(path, (_BEFORE_SETUP, _BEFORE_SETUP))
 
 
-def make_fresh_clone(target: Path, results_cache: Path) -> Path:
-    """``git clone`` the repository into ``target`` and link the installed environment into it.
+def head_commit() -> str:
+    return subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True,
+                          check=True).stdout.strip()
+
+
+def make_fresh_clone(target: Path, results_cache: Path, commit: str) -> Path:
+    """``git clone`` the repository into ``target`` at ``commit`` and link the installed
+    environment into it. Every clone of a session takes the same commit (others may commit while
+    the test runs): then one clone's cached results serve the next.
     ``.cache``'s entries are linked one by one except ``results``, which goes to
     ``results_cache`` (shared by the test's clones, never the real checkout's)."""
     venv, cache = REPO_ROOT / ".venv", REPO_ROOT / ".cache"
@@ -50,7 +57,9 @@ def make_fresh_clone(target: Path, results_cache: Path) -> Path:
     for tool in ("git", "make", "bash"):
         if not shutil.which(tool):
             missing_prerequisite(f"`{tool}` is not installed; the README's commands need it")
-    subprocess.run(["git", "clone", "--quiet", str(REPO_ROOT), str(target)], check=True, capture_output=True)
+    subprocess.run(["git", "clone", "--quiet", "--no-checkout", str(REPO_ROOT), str(target)], check=True,
+                   capture_output=True)
+    subprocess.run(["git", "checkout", "--quiet", commit], cwd=target, check=True, capture_output=True)
     _age_files(target)
     (target / ".venv").symlink_to(venv.resolve(), target_is_directory=True)
     (target / ".cache").mkdir()
@@ -111,10 +120,10 @@ def create_example_paths(clone: Path, options: dict[str, str], parameters: dict[
         make_classic_checkpoint(clone / checkpoint)
 
 
-def clone_description() -> str:
+def clone_description(clone: Path) -> str:
     """What the clone holds, for failure messages (uncommitted changes are not in a clone)."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=clone, capture_output=True, text=True)
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT,
                            capture_output=True, text=True).stdout.strip()
-    note = " (the checkout has uncommitted changes, which a clone does not hold: commit first)" if dirty else ""
-    return f"clone of {head.stdout.strip()}{note}"
+    note = "; the checkout has uncommitted changes, which a clone does not hold" if dirty else ""
+    return f"clone of {commit.stdout.strip()}{note}"

@@ -138,8 +138,8 @@ def _bash(command: str, clone: Path) -> subprocess.CompletedProcess:
     return proc
 
 
-def _failure(command: str, proc: subprocess.CompletedProcess, what: str) -> str:
-    return (f"README command {what} ({clone_description()}):\n  {command}\nexit {proc.returncode}\n"
+def _failure(command: str, proc: subprocess.CompletedProcess, what: str, clone: Path) -> str:
+    return (f"README command {what} ({clone_description(clone)}):\n  {command}\nexit {proc.returncode}\n"
             f"--- stdout (end)\n{proc.stdout[-2500:]}\n--- stderr (end)\n{proc.stderr[-2500:]}")
 
 
@@ -170,7 +170,7 @@ def _set_parameters_and_run_all(clone: Path) -> None:
     nbformat.write(nb, path)
     command = ".venv/bin/jupyter nbconvert --to notebook --execute --inplace report.ipynb"
     proc = _bash(command, clone)
-    assert proc.returncode == 0, _failure(command, proc, "preparation (run all in Jupyter) failed")
+    assert proc.returncode == 0, _failure(command, proc, "preparation (run all in Jupyter) failed", clone)
 
 
 PREPARE = {"set the parameters in the first cell, run all, save": _set_parameters_and_run_all}
@@ -299,5 +299,5 @@ def test_readme_step_runs_literally_on_a_fresh_clone(step: list[ReadmeCommand], 
         if to_run.startswith("make "):
             _make_installs_nothing(to_run, clone)
         proc = _bash(to_run, clone)
-        assert proc.returncode == 0, _failure(to_run, proc, f"of README line {command.line} failed")
+        assert proc.returncode == 0, _failure(to_run, proc, f"of README line {command.line} failed", clone)
         CHECKS[recipe.name](clone, words, proc)
