@@ -231,7 +231,8 @@ def check_run_report(clone: Path, words: Words, proc: subprocess.CompletedProces
 def check_papermill(clone: Path, words: Words, proc: subprocess.CompletedProcess) -> None:
     nb = _check_executed_notebook(clone / words.positional[2])
     given = nb.metadata.get("papermill", {}).get("parameters", {})
-    assert given.get("data_dir") == words.parameters.get("data_dir", given.get("data_dir")), "parameters not applied"
+    differing = {name: given.get(name) for name, value in words.parameters.items() if str(given.get(name)) != value}
+    assert not differing, f"papermill did not apply the command's parameters: {differing}"
 
 
 def check_export_pdf(clone: Path, words: Words, proc: subprocess.CompletedProcess) -> None:
