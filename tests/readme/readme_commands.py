@@ -154,6 +154,7 @@ RECIPES: tuple[Recipe, ...] = (
            prepare="set the parameters in the first cell, run all, save"),
     Recipe("train_classic", r"\.venv/bin/python -m helpers\.training\.train_classic .*", append=TINY_TRAINING),
     Recipe("accuracy", r"\.venv/bin/python -m helpers\.evaluation\.accuracy .*"),
+    Recipe("mkdir", r"mkdir -p [\w./-]+( [\w./-]+)*", examples=("mkdir -p outputs",)),
 )
 
 
@@ -180,6 +181,7 @@ class Words:
     options: dict[str, str]
     parameters: dict[str, str]
     positional: list[str]
+    text: str  # the command itself
 
 
 def split_command(command: str) -> Words:
@@ -203,4 +205,4 @@ def split_command(command: str) -> Words:
         else:
             positional.append(word)
             i += 1
-    return Words(options, parameters, positional)
+    return Words(options, parameters, positional, command)

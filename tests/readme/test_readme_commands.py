@@ -19,6 +19,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import shlex
 import subprocess
 import time
 from pathlib import Path
@@ -276,9 +277,14 @@ def check_make_accuracy(clone: Path, words: Words, proc: subprocess.CompletedPro
     assert match.group(2, 3) == quoted.group(2, 3), f"README quotes {quoted.group(0)!r}, the command printed {match.group(0)!r}"
 
 
+def check_mkdir(clone: Path, words: Words, proc: subprocess.CompletedProcess) -> None:
+    missing = [d for d in shlex.split(words.text)[2:] if not (clone / d).is_dir()]
+    assert not missing, f"mkdir left no folder {missing}"
+
+
 CHECKS = {"make report": check_make_report, "make accuracy": check_make_accuracy, "run_report": check_run_report,
           "papermill": check_papermill, "export_pdf": check_export_pdf, "jupyter nbconvert": check_jupyter_nbconvert,
-          "train_classic": check_train_classic, "accuracy": check_accuracy}
+          "train_classic": check_train_classic, "accuracy": check_accuracy, "mkdir": check_mkdir}
 NEEDS_PDF_TOOLS = {"make report", "run_report", "export_pdf", "jupyter nbconvert", "papermill"}
 
 
