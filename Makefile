@@ -18,14 +18,14 @@ DATA_STAMP := .cache/demo_data/manifest.json
 
 .PHONY: setup setup-test system data report test test-fast bench bench-report train-head accuracy clean
 
-$(REQ_STAMP): requirements.txt
+$(REQ_STAMP):
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 	$(PY) -m ipykernel install --sys-prefix --name python3 >/dev/null
 	@touch $@
 
-$(TEST_REQ_STAMP): $(REQ_STAMP) requirements-test.txt
+$(TEST_REQ_STAMP): | $(REQ_STAMP)
 	$(PY) -m pip install -q -r requirements-test.txt
 	@touch $@
 
