@@ -57,7 +57,14 @@ def gaussian_blur(images: Tensor, sigma: float = DEFAULT_BLUR_SIGMA) -> Tensor:
 
 def make_substrate(images: Tensor, substrate: str, blur_sigma: float = DEFAULT_BLUR_SIGMA) -> Tensor:
     """What deleted pixels become: "zero" (black, as in RISE), "blur" (a blurred copy: less
-    out-of-distribution than black) or "mean" (each image's per-channel mean colour)."""
+    out-of-distribution than black) or "mean" (each image's per-channel mean colour).
+
+    Measured on the default model (10 demo photos, paired differences with the random map): black
+    pixels scattered in random order already destroy the prediction, so with "zero" the random
+    map's deletion area was as low as any method's and nothing beat it; "blur" removes too little
+    (a blurred pixel keeps its colour) and nothing beat random either; with "mean" the maps
+    separated from random (guided backprop's interval excluded 0 at 4, 6 and 8 steps).
+    """
     if substrate == "zero":
         return torch.zeros_like(images)
     if substrate == "blur":
