@@ -106,7 +106,8 @@ def bench_model(name: str, args: argparse.Namespace) -> None:
     clock = Clock()
     stab = lime_stability(model, x[:1], seeds=range(args.lime_seeds), top_k=5, num_samples=args.lime_samples,
                           n_segments=50, batch_size=args.batch_size)
-    print(f"LIME stability      lime       {clock.per(args.lime_seeds)} per seed and image ({args.lime_samples} samples, "
+    print(f"LIME stability      lime       {clock.per(args.lime_seeds)} per seed and image "
+          f"({args.lime_samples} samples, "
           f"{args.lime_seeds} seeds; Jaccard top-5 {stab.mean_jaccard.mean():.2f}, score {stab.mean_score.mean():.2f})")
 
 
