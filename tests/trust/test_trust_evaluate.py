@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from helpers.explain import GradCAM, GuidedBackprop, Saliency
-from helpers.trust import CENTRE_PRIOR, RANDOM, evaluate_methods, paired_differences
+from helpers.trust import CENTRE_PRIOR, RANDOM, evaluate_methods
 from trust_testutils import RegionModel, make_small, quadrant_map, region_images, small_images
 
 
