@@ -115,8 +115,8 @@ CHECKS: dict[str, Check] = {
     "ascent_size": integer(32, optional=True), "saliency_variant": choice("max_abs", "course"),
     "smoothgrad_sigma": positive, "smoothgrad_samples": integer(1), "lime_samples": integer(2),
     "lime_segments": integer(2), "trust_steps": integer(1),
-    "trust_substrate": choice("zero", "blur", "mean"), "trust_random_steps": integer(1),
-    "trust_lime_samples": integer(2), "trust_ig_steps": integer(1), "seed": integer(0), "device": text(),
+    "trust_substrate": choice("mean", "zero", "blur"), "trust_random_steps": integer(1),
+    "trust_lime_samples": integer(2), "seed": integer(0), "device": text(),
     "batch_size": integer(1), "figures_dir": writable_folder, "cache_dir": writable_folder, "use_cache": boolean(),
     "language": choice(*LANGUAGES), "progress": boolean(optional=True),
 }
