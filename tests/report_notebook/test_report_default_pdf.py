@@ -66,3 +66,9 @@ def test_default_model_pdf(demo_data_or_skip, pdf_ready, tmp_path, language):
     assert (tmp_path / "out" / f"report.{language}.pdf").read_bytes() == pdf.read_bytes()
     title = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True).stdout
     assert headings(language)[0] in title, "the PDF's title is the report's title"
+    # Figures are drawn at their print size (labels >= 7 pt there, tests/plotting) and saved at
+    # 150 dpi: printed at 100 %, each image's resolution in the PDF stays 150 ppi (LaTeX shrinking
+    # a figure to fit would raise it, and shrink its labels below 7 pt).
+    listing = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True).stdout.splitlines()[2:]
+    ppi = [float(line.split()[12]) for line in listing if line.split()]
+    assert len(ppi) >= len(figures) and all(145 <= v <= 155 for v in ppi), ppi
