@@ -166,7 +166,7 @@ class Report:
                        last=self.layer_filters - 1)
 
     def _seed(self) -> None:
-        seed = int(self.params.seed) if isinstance(self.params.seed, int) else 0
+        seed = int(self.params.seed)  # checked to be an integer >= 0
         random.seed(seed)
         np.random.seed(seed)
         torch.manual_seed(seed)
