@@ -218,12 +218,12 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
         measure(f"integrated gradients {args.ig_steps} steps", lambda: ig.attribute(x, target), n_img,
                 args.ig_steps, True, args.heavy_repeats)
     if "smoothgrad" in methods:
-        bench_smoothgrad(name, model, x, target, grad_b, fb_b, use_cl_fb, args, measure, rows)
+        bench_smoothgrad(name, model, x, target, grad_b, use_cl_fb, args, measure, rows)
     if "lime" in methods:
         bench_lime(name, model, x, fwd_b, use_cl_f, args, measure, rows)
 
 
-def bench_smoothgrad(name, model, x, target, grad_b, fb_b, use_cl_fb, args, measure, rows) -> None:
+def bench_smoothgrad(name, model, x, target, grad_b, use_cl_fb, args, measure, rows) -> None:
     """Ours, and on the classic model Captum's NoiseTunnel(GuidedBackprop), interleaved run by run
     (one row per run) so that the ratio of each round compares runs under the same load."""
     n_img = len(x)
@@ -238,7 +238,7 @@ def bench_smoothgrad(name, model, x, target, grad_b, fb_b, use_cl_fb, args, meas
     def run_captum():  # as users run it: model in eval mode, nothing else changed
         for i in range(n_img):
             nt.attribute(x[i:i + 1].clone().requires_grad_(True), nt_type="smoothgrad", nt_samples=args.n,
-                         stdevs=0.2, nt_samples_batch_size=fb_b, target=target)
+                         stdevs=0.2, nt_samples_batch_size=grad_b, target=target)  # the same batch as ours
 
     ratios = []
     for _ in range(args.heavy_repeats):

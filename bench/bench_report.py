@@ -27,12 +27,13 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.notebook_timing import cell_times, read, run_summary, section_seconds  # noqa: E402
+from bench.notebook_timing import cell_at, cell_times, read, run_summary, section_seconds  # noqa: E402
 from bench.process_memory import PeakMemoryMonitor  # noqa: E402
 from bench.report_fixture import (FOOD11_EVALUATION_COUNTS, build_classic_checkpoint, build_food11_folder,  # noqa: E402
                                   demo_photos)
@@ -55,6 +56,8 @@ class Step:
     computed: int | None = None
     from_cache: int | None = None
     sections: dict[str, float] = field(default_factory=dict)
+    highest_sample: tuple[float, float] | None = None  # (unix time, GiB) of the kernel's largest sampled RSS
+    peak_cell: str = ""
     costliest: list[tuple[str, str, float]] = field(default_factory=list)
 
 
@@ -118,6 +121,7 @@ def timed_command(name: str, command: list[str], env: dict, cwd: Path) -> Step:
         step.error = " | ".join(output.strip().splitlines()[-3:])
     step.kernel_peak_gib = monitor.peak_gib("ipykernel")
     step.tree_peak_gib = monitor.peak_gib()
+    step.highest_sample = monitor.highest_sample()
     return step
 
 
@@ -142,6 +146,10 @@ def run_report_step(name: str, language: str, parameters: dict[str, str], work: 
         step.sections = section_seconds(nb)
         cells = sorted(cell_times(nb), key=lambda c: -c.seconds)[:top_cells]
         step.costliest = [(c.section, c.first_line, c.seconds) for c in cells]
+        if step.highest_sample is not None:
+            cell = cell_at(nb, datetime.fromtimestamp(step.highest_sample[0], timezone.utc))
+            if cell is not None:
+                step.peak_cell = f"[{cell.section[:40]}] {cell.first_line[:70]}"
     return step, notebook
 
 
@@ -152,6 +160,8 @@ def describe(step: Step, log: Log) -> None:
     memory = f", kernel peak RSS {step.kernel_peak_gib:.2f} GiB" if step.kernel_peak_gib is not None else ""
     cache = (f", computed {step.computed}, from cache {step.from_cache}" if step.computed is not None else "")
     log(f"{step.name:13s} {step.seconds:7.1f} s{memory}{cache}  (load {step.load_before:.2f} -> {step.load_after:.2f})")
+    if step.peak_cell:
+        log(f"{'':13s} largest sampled kernel RSS {step.highest_sample[1]:.2f} GiB, in cell {step.peak_cell}")
 
 
 def target_table(steps: list[Step], log: Log) -> None:
@@ -215,14 +225,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--live-tree", action="store_true",
                         help="run the project here instead of a copy of the working tree taken at the start")
     parser.add_argument("--top-cells", type=int, default=8, help="costliest cells listed per cold run")
-    parser.add_argument("--save", type=Path, default=ROOT / "bench" / "last_report_run.txt",
+    parser.add_argument("--save", default=str(ROOT / "bench" / "last_report_run.txt"),
                         help="also write the output here ('' to skip)")
     args = parser.parse_args(argv)
     reports = [r.strip() for r in args.only.split(",") if r.strip()]
     unknown = set(reports) - {"classic", "default"}
     if unknown:
         parser.error(f"--only takes classic and/or default, got {', '.join(sorted(unknown))}")
-    log = Log(args.save if str(args.save) else None)
+    log = Log(Path(args.save) if args.save else None)
     env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
     work = args.root.resolve()
     log("command: " + " ".join([Path(sys.executable).name, "bench/bench_report.py"] + (argv or sys.argv[1:])))

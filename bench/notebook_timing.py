@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -16,6 +17,15 @@ class CellTime:
     section: str
     first_line: str
     seconds: float
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+def _when(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
 
 
 def _heading(markdown: str, max_level: int) -> str | None:
@@ -47,11 +57,12 @@ def cell_times(notebook: nbformat.NotebookNode, max_level: int = 2) -> list[Cell
             continue
         if cell.cell_type != "code":
             continue
-        duration = cell.get("metadata", {}).get("papermill", {}).get("duration")
-        if duration is None:
+        record = cell.get("metadata", {}).get("papermill", {})
+        if record.get("duration") is None:
             continue
         first_line = next((line for line in cell.source.splitlines() if line.strip()), "")
-        out.append(CellTime(section, first_line[:90], float(duration)))
+        out.append(CellTime(section, first_line[:90], float(record["duration"]), _when(record.get("start_time")),
+                            _when(record.get("end_time"))))
     return out
 
 
@@ -61,6 +72,14 @@ def section_seconds(notebook: nbformat.NotebookNode, max_level: int = 2) -> dict
     for cell in cell_times(notebook, max_level):
         totals[cell.section] = totals.get(cell.section, 0.0) + cell.seconds
     return totals
+
+
+def cell_at(notebook: nbformat.NotebookNode, when: datetime) -> CellTime | None:
+    """The executed cell that was running at ``when`` (a time-zone aware datetime), if any."""
+    for cell in cell_times(notebook):
+        if cell.start and cell.end and cell.start <= when <= cell.end:
+            return cell
+    return None
 
 
 def run_summary(notebook: nbformat.NotebookNode) -> dict:

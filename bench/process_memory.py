@@ -8,21 +8,31 @@ once it has been waited for, and the kernel is a grandchild.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 
-def vm_hwm_kib(pid: int) -> int | None:
-    """Peak resident set size of ``pid`` in KiB, or None when it is gone or unreadable."""
+def _status_kib(pid: int, field: str) -> int | None:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1])
     except (OSError, ValueError):
         return None
     return None
+
+
+def vm_hwm_kib(pid: int) -> int | None:
+    """Peak resident set size of ``pid`` in KiB, or None when it is gone or unreadable."""
+    return _status_kib(pid, "VmHWM")
+
+
+def vm_rss_kib(pid: int) -> int | None:
+    """Current resident set size of ``pid`` in KiB, or None when it is gone or unreadable."""
+    return _status_kib(pid, "VmRSS")
 
 
 @dataclass
@@ -41,11 +51,15 @@ class PeakMemoryMonitor:
 
     ``with PeakMemoryMonitor(proc.pid) as monitor: proc.wait()``; then ``monitor.peaks`` holds one
     :class:`ProcessPeak` per process seen and :meth:`peak_gib` the largest matching a command.
+    ``samples`` holds (unix time, current RSS in KiB) of the processes whose command contains
+    ``sample_command``, one per poll: they tell WHEN the memory was high (the peak itself comes
+    from VmHWM, which a poll cannot miss).
     """
 
-    def __init__(self, pid: int, interval: float = 0.5) -> None:
-        self.pid, self.interval = pid, interval
+    def __init__(self, pid: int, interval: float = 0.5, sample_command: str = "ipykernel") -> None:
+        self.pid, self.interval, self.sample_command = pid, interval, sample_command
         self.peaks: dict[int, ProcessPeak] = {}
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -55,6 +69,7 @@ class PeakMemoryMonitor:
             processes = [root] + root.children(recursive=True)
         except psutil.NoSuchProcess:
             return
+        now, sampled = time.time(), 0
         for process in processes:
             peak = vm_hwm_kib(process.pid)
             if peak is None:
@@ -65,9 +80,13 @@ class PeakMemoryMonitor:
                     command = " ".join(process.cmdline())
                 except psutil.Error:
                     command = "?"
-                self.peaks[process.pid] = ProcessPeak(process.pid, command, peak)
+                known = self.peaks[process.pid] = ProcessPeak(process.pid, command, peak)
             else:
                 known.peak_kib = max(known.peak_kib, peak)
+            if self.sample_command and self.sample_command in known.command:
+                sampled += vm_rss_kib(process.pid) or 0
+        if sampled:
+            self.samples.append((now, sampled))
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -81,6 +100,13 @@ class PeakMemoryMonitor:
     def __exit__(self, *exc) -> None:
         self._stop.set()
         self._thread.join()
+
+    def highest_sample(self) -> tuple[float, float] | None:
+        """(unix time, GiB) of the largest sampled RSS of the sampled processes, None if none."""
+        if not self.samples:
+            return None
+        when, kib = max(self.samples, key=lambda sample: sample[1])
+        return when, kib / 2 ** 20
 
     def peak_gib(self, command_contains: str = "") -> float | None:
         """The largest peak among processes whose command line contains the text (all when "")."""

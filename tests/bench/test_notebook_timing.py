@@ -6,14 +6,25 @@ import json
 import nbformat
 import pytest
 
-from bench.notebook_timing import SET_UP, cell_times, run_summary, section_seconds
+from datetime import datetime, timedelta, timezone
+
+from bench.notebook_timing import SET_UP, cell_at, cell_times, run_summary, section_seconds
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def _code(source: str, seconds: float | None, outputs=()) -> nbformat.NotebookNode:
+    """A code cell as papermill leaves it: cells run back to back from START."""
     cell = nbformat.v4.new_code_cell(source, outputs=list(outputs))
     if seconds is not None:
-        cell.metadata["papermill"] = {"duration": seconds}
+        global _clock
+        begin, _clock = _clock, _clock + timedelta(seconds=seconds)
+        cell.metadata["papermill"] = {"duration": seconds, "start_time": begin.isoformat(),
+                                      "end_time": _clock.isoformat()}
     return cell
+
+
+_clock = START
 
 
 def _markdown(source: str, language: str | None = None) -> nbformat.NotebookNode:
@@ -24,6 +35,8 @@ def _markdown(source: str, language: str | None = None) -> nbformat.NotebookNode
 
 
 def notebook() -> nbformat.NotebookNode:
+    global _clock
+    _clock = START
     nb = nbformat.v4.new_notebook()
     nb.cells = [
         _code("run = open_report(globals())", 2.0),
@@ -53,6 +66,13 @@ def test_cells_keep_their_first_code_line():
     cells = cell_times(notebook())
     assert [c.first_line for c in cells][:2] == ["run = open_report(globals())", "# comment"]
     assert len(cells) == 6  # the cell without a recorded duration is left out
+
+
+def test_the_cell_running_at_a_time_is_found():
+    nb = notebook()
+    assert cell_at(nb, START + timedelta(seconds=1)).first_line.startswith("run = open_report")
+    assert cell_at(nb, START + timedelta(seconds=10)).first_line.startswith("means = cached")  # 7.0 .. 17.0 s
+    assert cell_at(nb, START + timedelta(hours=1)) is None
 
 
 def test_run_summary_is_read_from_the_output():

@@ -20,10 +20,12 @@ def test_peak_of_a_grandchild_is_seen_after_it_freed_the_memory():
                               stdout=subprocess.PIPE, text=True)
     try:
         assert parent.stdout.readline().strip() == "ready"
-        monitor = PeakMemoryMonitor(parent.pid)
+        monitor = PeakMemoryMonitor(parent.pid, sample_command="marker-grandchild")
         monitor.poll()  # called by hand: no timing involved
         grandchild = monitor.peak_gib("marker-grandchild")
         assert grandchild is not None and grandchild >= 0.19
+        # the current RSS is sampled too (when was it high?): after the free it is well below the peak
+        assert len(monitor.samples) == 1 and monitor.highest_sample()[1] < grandchild - 0.1
         assert monitor.peak_gib() >= grandchild
         assert monitor.peak_gib("no such command") is None
     finally:
