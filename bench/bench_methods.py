@@ -139,7 +139,7 @@ def memory_child(n: int, batch_size: int, channels_last: bool) -> None:
 def peak_memory(n: int, batch_size: int, channels_last: bool) -> tuple[float, float]:
     cmd = [sys.executable, __file__, "--memory-child", str(n), "--batch-size", str(batch_size)]
     if channels_last:
-        cmd.append("--channels-last")
+        cmd.append("--child-channels-last")
     out = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT).stdout
     line = [l for l in out.splitlines() if l.startswith("MAXRSS")][-1]
     before, after = (int(v) / 2 ** 20 for v in line.split()[1:])
@@ -174,11 +174,13 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
     fwd_b, fb_b = best[(False, False)][0], best[(True, False)][0]
     use_cl_fb = best[(True, True)][1] < 0.95 * best[(True, False)][1]
     use_cl_f = best[(False, True)][1] < 0.95 * best[(False, False)][1]
+    if args.channels_last != "auto":  # a sweep under heavy load may pick the wrong one
+        use_cl_fb = use_cl_f = args.channels_last == "on"
     # The limit: the plain model as the user has it (contiguous weights) at its best batch size;
     # the ratio against the channels_last plain model is shown too.
     lim = {(bwd, cl): Limit(model, side, best[(bwd, cl)][0], bwd, cl) for bwd in (False, True) for cl in (False, True)}
     notes.append(f"{name}: best batch fwd {fwd_b}, fwd+bwd {fb_b}; explainers run with channels_last="
-                 f"{use_cl_fb} (gradients) / {use_cl_f} (LIME), chosen from the sweep ({time.perf_counter() - t0:.0f} s)")
+                 f"{use_cl_fb} (gradients) / {use_cl_f} (LIME), " + ("chosen from the sweep" if args.channels_last == "auto" else "forced by --channels-last") + f" ({time.perf_counter() - t0:.0f} s)")
 
     single_b = min(fb_b, 16)
     x_many = images_for(side, single_b)
@@ -300,6 +302,8 @@ def main() -> None:
     parser.add_argument("--memory-n", default="50,200", help="SmoothGrad n values for the memory check")
     parser.add_argument("--methods", default="single,ig,smoothgrad,lime",
                         help="comma list of single (saliency, guided backprop, Grad-CAM), ig, smoothgrad, lime")
+    parser.add_argument("--channels-last", choices=("auto", "on", "off"), default="auto",
+                        help="memory format of the explainers: chosen from the sweep (auto) or forced")
     parser.add_argument("--skip-captum", action="store_true")
     parser.add_argument("--lime-default-models", default="classic",
                         help="models on which lime's default usage is timed too (comma list, '' for none)")
@@ -307,10 +311,10 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="n=20, 100 LIME samples, 1 repeat")
     parser.add_argument("--memory-child", type=int, default=None, help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, default=32, help=argparse.SUPPRESS)
-    parser.add_argument("--channels-last", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-channels-last", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child is not None:
-        memory_child(args.memory_child, args.batch_size, args.channels_last)
+        memory_child(args.memory_child, args.batch_size, args.child_channels_last)
         return
     if args.quick:
         args.n, args.lime_samples, args.ig_steps, args.repeats, args.sweep_repeats = 20, 100, 10, 1, 1
