@@ -179,8 +179,9 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
     # The limit: the plain model as the user has it (contiguous weights) at its best batch size;
     # the ratio against the channels_last plain model is shown too.
     lim = {(bwd, cl): Limit(model, side, best[(bwd, cl)][0], bwd, cl) for bwd in (False, True) for cl in (False, True)}
+    how = "chosen from the sweep" if args.channels_last == "auto" else "forced by --channels-last"
     notes.append(f"{name}: best batch fwd {fwd_b}, fwd+bwd {fb_b}; explainers run with channels_last="
-                 f"{use_cl_fb} (gradients) / {use_cl_f} (LIME), " + ("chosen from the sweep" if args.channels_last == "auto" else "forced by --channels-last") + f" ({time.perf_counter() - t0:.0f} s)")
+                 f"{use_cl_fb} (gradients) / {use_cl_f} (LIME), {how} ({time.perf_counter() - t0:.0f} s)")
 
     single_b = min(fb_b, 16)
     x_many = images_for(side, single_b)
