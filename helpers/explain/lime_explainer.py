@@ -164,6 +164,11 @@ class LimeExplainer:
             pass
         return self.model
 
+    def predict_fn(self, probe: Tensor) -> Callable[[np.ndarray], np.ndarray]:
+        """The classifier function :meth:`explain` gives lime (on the BatchNorm-folded copy when
+        asked; ``probe``: one input, to check the copy). Call it with the model in eval mode."""
+        return make_predict_fn(self._inference_model(probe), self.batch_size)
+
     def segment(self, image_hwc: np.ndarray) -> np.ndarray:
         """SLIC superpixels, relabelled to consecutive ids 0..F-1 (what lime assumes)."""
         segments = self.segmentation_fn(image_hwc)

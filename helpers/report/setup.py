@@ -28,7 +28,7 @@ from helpers.models.registry import load_model
 from helpers.report.cache import ResultCache
 from helpers.report.cached import cached
 from helpers.report.messages import message
-from helpers.report.notebook_language import display_language_marker
+from helpers.pdf.language import display_language_marker
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
 MIN_EXPLAINED = 10

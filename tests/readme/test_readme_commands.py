@@ -27,9 +27,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from helpers.report.export_pdf import find_error_outputs
-from helpers.report.notebook_language import notebook_language
-from helpers.report.pdf_check import check_language, check_pdf
+from helpers.pdf.export import find_error_outputs
+from helpers.pdf.language import notebook_language
+from helpers.pdf.check import check_language, check_pdf
 
 from readme_clone import REPO_ROOT, clone_description, create_example_paths
 from readme_commands import (RECIPES, TINY_REPORT_PARAMETERS, ReadmeCommand, Recipe, UnknownCommand, Words,

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from helpers.report.notebook_language import keep_language
+from helpers.pdf.language import keep_language
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "measures"))
 from measures_testutils import checkered_cloth, paste, plate_on_table, synthetic_food, wooden_table  # noqa: E402

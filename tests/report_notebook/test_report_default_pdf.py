@@ -1,5 +1,5 @@
 """The default model on the embedded demo data, through the README's route
-(``python -m helpers.report.run_report``) at tiny parameters, in both languages, down to the PDF:
+(``python -m helpers.runner.run_report``) at tiny parameters, in both languages, down to the PDF:
 the report's title and section headings of that language only, answers, every figure, readable
 figure sizes, several pages, no progress or parameter text."""
 from __future__ import annotations
@@ -15,7 +15,7 @@ import nbformat
 import pytest
 
 from helpers.report.params import NOTEBOOK
-from helpers.report.pdf_check import check_language, check_pdf
+from helpers.pdf.check import check_language, check_pdf
 
 pytestmark = pytest.mark.slow
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -44,7 +44,7 @@ def headings(language: str) -> list[str]:
 @pytest.mark.parametrize("language", ["zh-TW", "en"])
 def test_default_model_pdf(demo_data_or_skip, pdf_ready, tmp_path, language):
     pdf = tmp_path / "report.pdf"
-    args = [sys.executable, "-m", "helpers.report.run_report", "--lang", language, "--pdf", str(pdf),
+    args = [sys.executable, "-m", "helpers.runner.run_report", "--lang", language, "--pdf", str(pdf),
             "--output-dir", str(tmp_path / "out"), "-p", "cache_dir", str(tmp_path / "cache"),
             "-p", "figures_dir", str(tmp_path / "figures")]
     for name, value in TINY.items():

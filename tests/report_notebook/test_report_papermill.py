@@ -9,7 +9,7 @@ import re
 import nbformat
 import pytest
 
-from helpers.report.notebook_language import keep_language
+from helpers.pdf.language import keep_language
 from helpers.report.params import NOTEBOOK
 
 pytestmark = pytest.mark.slow

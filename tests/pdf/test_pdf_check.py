@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from helpers.report.pdf_check import check_pdf, read_pdf
+from helpers.pdf.check import check_pdf, read_pdf
 
 
 @pytest.mark.slow
@@ -47,7 +47,7 @@ def test_stock_nbconvert_pdf_without_cjk_font_is_caught(pdf_tools, kit, tmp_path
 
 
 def test_whitespace_from_line_breaks_is_ignored(tmp_path):
-    import helpers.report.pdf_check as pdf_check
+    import helpers.pdf.check as pdf_check
 
     report = pdf_check.PdfReport(path=tmp_path / "x.pdf", pages=1, text="答：模型注\n意食物 Saliency\nmap")
     assert report.contains("答：模型注意食物") and report.contains("Saliency map")
@@ -66,7 +66,7 @@ def test_not_a_pdf_is_a_value_error(pdf_tools, tmp_path):
 @pytest.mark.slow
 def test_cli_reports_missing_text(default_pdf, kit):
     proc = subprocess.run(
-        [sys.executable, "-m", "helpers.report.pdf_check", str(default_pdf),
+        [sys.executable, "-m", "helpers.pdf.check", str(default_pdf),
          "--require", kit.ANSWER, "--require", "不存在的句子"],
         cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=60,
     )
@@ -75,13 +75,13 @@ def test_cli_reports_missing_text(default_pdf, kit):
 
 
 def _report(tmp_path, text):
-    import helpers.report.pdf_check as pdf_check
+    import helpers.pdf.check as pdf_check
 
     return pdf_check.PdfReport(path=tmp_path / "x.pdf", pages=1, text=text)
 
 
 def test_check_language_names_cjk_in_an_english_pdf(tmp_path):
-    from helpers.report.pdf_check import check_language
+    from helpers.pdf.check import check_language
 
     clean = "The model\u2019s map: edit/search, 95 % of 0.5 s/image, HBoxes."
     assert check_language(_report(tmp_path, clean), "en").text == clean
@@ -90,7 +90,7 @@ def test_check_language_names_cjk_in_an_english_pdf(tmp_path):
 
 
 def test_check_language_names_foreign_phrases_and_progress_text(tmp_path):
-    from helpers.report.pdf_check import check_language
+    from helpers.pdf.check import check_language
 
     text = "答：模型注意食物。\nThe model looks\nat the food.\n 40%|████ | 4/10 [00:01<00:02, 3.2it/s]\nHBox(children=())"
     with pytest.raises(AssertionError) as excinfo:
@@ -106,7 +106,7 @@ def test_check_language_names_foreign_phrases_and_progress_text(tmp_path):
 @pytest.mark.slow
 def test_cli_checks_the_language(default_pdf, kit):
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "helpers.report.pdf_check", str(default_pdf), *args],
+        return subprocess.run([sys.executable, "-m", "helpers.pdf.check", str(default_pdf), *args],
                               cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=60)
 
     proc = run("--language", "en")

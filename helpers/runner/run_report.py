@@ -1,7 +1,7 @@
 """Run the whole report: execute report.ipynb with papermill, then export the PDF; nothing is lost
 when a run fails.
 
-``python -m helpers.report.run_report --lang en|zh-TW [-p name value ...]`` (``make report
+``python -m helpers.runner.run_report --lang en|zh-TW [-p name value ...]`` (``make report
 lang=zh-TW`` calls it) writes
 
 * ``outputs/report.<lang>.ipynb``: the executed notebook, holding only that language's prose;
@@ -15,6 +15,12 @@ results into place with renames only when every step succeeded. A failed run (ba
 error in a cell, LaTeX failure) or an interrupted one (Ctrl-C, SIGTERM) leaves the previous outputs
 byte-identical, prints one line with the error and the partial notebook kept for debugging in
 ``outputs/failed-<lang>/``, and exits with status 1 (130 after Ctrl-C, 143 after SIGTERM).
+
+While it runs, stderr says which section runs, for how long, and about how long is left (one line
+per section, redrawn in place in a terminal; plain lines at section boundaries in a log), from the
+estimate the report's set-up makes (:mod:`helpers.runner.estimate`, :mod:`helpers.runner.progress`);
+nothing of it goes into the notebook or the PDF. Ctrl-C kills the kernel at once and says what the
+next run can reuse (the results cached so far).
 
 The steps :func:`execute` and :func:`export` are module-level functions, so tests can replace them.
 """
@@ -33,8 +39,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from helpers.report.messages import LANGUAGES
+from helpers.runner.progress import RunProgress
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK = PROJECT_ROOT / "report.ipynb"
@@ -52,21 +60,25 @@ def _value(text: str):
         return text
 
 
-def execute(language: str, parameters: dict, output: Path, timeout: int = 3600) -> Path:
-    """Execute report.ipynb with papermill (no progress bars) into ``output``."""
+def execute(language: str, parameters: dict, output: Path, timeout: int = 3600, hooks: dict | None = None) -> Path:
+    """Execute report.ipynb with papermill (no progress bars) into ``output``; ``hooks``: nbclient's
+    ``on_cell_start`` etc. (:meth:`RunProgress.hooks`)."""
     import papermill
 
     os.environ.setdefault("TQDM_DISABLE", "1")  # the kernel inherits it: no bars in the notebook
     output.parent.mkdir(parents=True, exist_ok=True)
+    # The kernel runs in its own session, so Ctrl-C reaches only this process: "immediate" kills
+    # the kernel at once when the run stops, instead of a graceful shutdown it cannot hear while busy.
     papermill.execute_notebook(str(NOTEBOOK), str(output), parameters={**parameters, "language": language},
                                kernel_name="python3", cwd=str(PROJECT_ROOT), progress_bar=False,
-                               log_output=False, execution_timeout=timeout)
+                               log_output=False, execution_timeout=timeout, shutdown_kernel="immediate",
+                               **(hooks or {}))
     return output
 
 
 def export(notebook: Path, pdf: Path, show_code: bool = False) -> Path:
-    """Export the executed notebook to ``pdf`` (see :mod:`helpers.report.export_pdf`)."""
-    from helpers.report.export_pdf import export_pdf
+    """Export the executed notebook to ``pdf`` (see :mod:`helpers.pdf.export`)."""
+    from helpers.pdf.export import export_pdf
 
     return export_pdf(notebook, pdf, show_code=show_code)
 
@@ -77,7 +89,7 @@ def finalize_notebook(notebook: Path, language: str, moved: dict[str, str]) -> N
     order), so the notebook does not point at a folder that is gone."""
     import nbformat
 
-    from helpers.report.notebook_language import keep_language
+    from helpers.pdf.language import keep_language
 
     nb = keep_language(nbformat.read(notebook, as_version=4), language)
     text = nbformat.writes(nb)
@@ -210,8 +222,19 @@ def _figures_target(language: str, parameters: dict) -> tuple[Path, str]:
     return final, shown
 
 
+def _kept_results(parameters: dict, estimate: dict | None) -> str:
+    """What a stopped run leaves for the next one: the results it cached (the estimate, once the
+    report made it, knows the resolved cache folder; before that the parameters say it)."""
+    from helpers.report.params import notebook_parameters
+
+    values = {**notebook_parameters(NOTEBOOK), **parameters}
+    cache = estimate.get("cache_dir") if estimate else (values["cache_dir"] if values.get("use_cache", True) else None)
+    return f"results computed so far stay cached in {cache} for the next run" if cache else \
+        "nothing was cached (use_cache=False)"
+
+
 def run_report(language: str, parameters: dict, output_dir: Path = OUTPUTS, pdf: Path | None = PDF,
-               show_code: bool = False) -> ReportOutputs:
+               show_code: bool = False, progress_stream: TextIO | None = None) -> ReportOutputs:
     """Execute the report into a fresh run folder, export it (unless ``pdf`` is None) and move the
     notebook, figures and PDFs into place only when all of that succeeded.
 
@@ -236,21 +259,26 @@ def run_report(language: str, parameters: dict, output_dir: Path = OUTPUTS, pdf:
     outputs = ReportOutputs(output_dir / executed.name, pdf.expanduser().resolve() if pdf else None,
                             output_dir / f"report.{language}.pdf" if pdf else None, figures)
     moves: list[tuple[Path, Path]] = []
+    progress = RunProgress(language, stream=progress_stream)
     try:
         with _sigterm_raises():
-            execute(language, {**parameters, "figures_dir": str(run_figures)}, executed)
+            execute(language, {**parameters, "figures_dir": str(run_figures)}, executed, hooks=progress.hooks())
             finalize_notebook(executed, language, {str(run_figures): figures_shown, str(run_dir): str(output_dir)})
+            if pdf:
+                progress.step("PDF export")
             _stage_all(moves, run_dir, executed, run_figures, outputs, show_code, token)
             _commit(moves, token)
+            progress.close(completed=True)
     except BaseException as error:
+        where = progress.close(completed=False)
         for staged, _ in moves:  # staged but not committed (a failed copy, a rolled-back commit)
             _remove(staged)
         partial = _keep_failed_run(run_dir, output_dir, language, executed.name)
         if not isinstance(error, Exception | KeyboardInterrupt | _Terminated):
             raise  # SystemExit and the like: the run folder is kept, the exception goes on
         code = {KeyboardInterrupt: EXIT_INTERRUPTED, _Terminated: EXIT_TERMINATED}.get(type(error), EXIT_FAILED)
-        message = {EXIT_INTERRUPTED: "interrupted (Ctrl-C)", EXIT_TERMINATED: "terminated (SIGTERM)"}.get(
-            code, _describe(error))
+        message = {EXIT_INTERRUPTED: "interrupted (Ctrl-C)", EXIT_TERMINATED: "terminated (SIGTERM)"}.get(code)
+        message = f"{message} {where}; {_kept_results(parameters, progress.estimate)}" if message else _describe(error)
         raise ReportRunFailed(message, partial, code) from error
     shutil.rmtree(run_dir, ignore_errors=True)
     return outputs
@@ -286,7 +314,7 @@ def _keep_failed_run(run_dir: Path, output_dir: Path, language: str, notebook_na
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.report.run_report",
+    parser = argparse.ArgumentParser(prog="python -m helpers.runner.run_report",
                                      description="Execute report.ipynb with papermill and export report.pdf.")
     parser.add_argument("--lang", default="en", choices=LANGUAGES, help="language of the report")
     parser.add_argument("-p", "--parameter", nargs=2, action="append", default=[], metavar=("NAME", "VALUE"),

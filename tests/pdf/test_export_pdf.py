@@ -9,14 +9,14 @@ import sys
 import nbformat
 import pytest
 
-import helpers.report.export_pdf as export_module
-from helpers.report.export_pdf import (
+import helpers.pdf.export as export_module
+from helpers.pdf.export import (
     MissingSystemTools,
     NotebookHasErrors,
     PdfExportError,
     export_pdf,
 )
-from helpers.report.pdf_check import check_pdf, read_pdf
+from helpers.pdf.check import check_pdf, read_pdf
 
 
 def test_truncated_notebook_is_one_clear_message(tmp_path, capsys):
@@ -64,7 +64,7 @@ def test_default_export_keeps_chinese_figure_outputs_and_hides_code(default_pdf,
 def test_cli_show_code_keeps_inputs_but_not_parameter_cells(pdf_tools, executed_notebook, tmp_path, kit):
     pdf = tmp_path / "out" / "with_code.pdf"
     proc = subprocess.run(
-        [sys.executable, "-m", "helpers.report.export_pdf", str(executed_notebook), str(pdf),
+        [sys.executable, "-m", "helpers.pdf.export", str(executed_notebook), str(pdf),
          "--show-code"],
         cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=300,
     )
@@ -98,7 +98,7 @@ def test_failed_papermill_run_is_refused_by_cli(tmp_path, kit):
     with pytest.raises(papermill.PapermillExecutionError):
         kit.run_with_papermill(source, output)
     proc = subprocess.run(
-        [sys.executable, "-m", "helpers.report.export_pdf", str(output)],
+        [sys.executable, "-m", "helpers.pdf.export", str(output)],
         cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=120,
     )
     assert proc.returncode == 1
@@ -206,7 +206,7 @@ def test_latex_source_sets_cjk_fonts_title_and_escaped_authors(pdf_tools, execut
 @pytest.mark.slow
 def test_exported_pdf_passes_cli_check(default_pdf, kit):
     proc = subprocess.run(
-        [sys.executable, "-m", "helpers.report.pdf_check", str(default_pdf),
+        [sys.executable, "-m", "helpers.pdf.check", str(default_pdf),
          "--require", kit.ANSWER, "--require", kit.SECTION, "--min-images", "1"],
         cwd=kit.REPO_ROOT, capture_output=True, text=True, timeout=60,
     )

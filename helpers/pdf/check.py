@@ -6,7 +6,7 @@ Uses poppler-utils (``pdftotext``, ``pdfimages -list``, ``pdfinfo``; installed b
 text verbatim or once all whitespace is removed from both (PDF line breaks split Chinese
 sentences and words at arbitrary points).
 
-CLI: ``python -m helpers.report.pdf_check PDF [--require TEXT ...] [--min-images N]
+CLI: ``python -m helpers.pdf.check PDF [--require TEXT ...] [--min-images N]
 [--min-pages N] [--language LANG [--forbid TEXT ...]]``; exit status 1 naming what is wrong.
 """
 
@@ -107,7 +107,7 @@ def check_pdf(pdf, required_texts=(), min_images: int = 1, min_pages: int = 1) -
     if missing_cjk:
         hint = (
             "the PDF has no CJK characters at all: the LaTeX template set no CJK font "
-            "(export with helpers.report.export_pdf / report_templates/cjk_pdf)"
+            "(export with helpers.pdf.export / report_templates/cjk_pdf)"
             if not report.has_cjk
             else "other CJK text is present"
         )
@@ -146,7 +146,7 @@ def check_language(pdf, language: str, foreign_phrases=()) -> PdfReport:
     progress = sorted({match.group(0) for match in PROGRESS_MARKERS.finditer(report.text)})
     if progress:
         problems.append(f"progress-bar text {progress} (run with TQDM_DISABLE=1; export with "
-                        "helpers.report.export_pdf, which drops widget outputs)")
+                        "helpers.pdf.export, which drops widget outputs)")
     if problems:
         raise AssertionError(f"{report.path}: " + "; ".join(problems))
     return report
@@ -154,7 +154,7 @@ def check_language(pdf, language: str, foreign_phrases=()) -> PdfReport:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.report.pdf_check",
+        prog="python -m helpers.pdf.check",
         description="Check that a report PDF holds texts, images and pages (and one language).",
     )
     parser.add_argument("pdf", type=Path)

@@ -13,9 +13,9 @@ import sys
 import nbformat
 import pytest
 
-from helpers.report.export_pdf import TEMPLATE_DIR, TEMPLATE_NAME, export_pdf
-from helpers.report.notebook_language import keep_language, language_of_cell, notebook_language
-from helpers.report.pdf_check import check_language, check_pdf
+from helpers.pdf.export import TEMPLATE_DIR, TEMPLATE_NAME, export_pdf
+from helpers.pdf.language import keep_language, language_of_cell, notebook_language
+from helpers.pdf.check import check_language, check_pdf
 
 v4 = nbformat.v4
 EN_TITLE = "Explaining a CNN food classifier"
@@ -256,7 +256,7 @@ def test_marker_displayed_by_a_kernel_decides_the_language(pdf_tools, kit):
 
     setup = v4.new_code_cell(
         f"import sys\nsys.path.insert(0, {str(kit.REPO_ROOT)!r})\n"
-        "from helpers.report.notebook_language import display_language_marker\n"
+        "from helpers.pdf.language import display_language_marker\n"
         'display_language_marker("zh-TW")')
     prose = [cell for cell in build_report(None).cells if cell.cell_type == "markdown"]
     nb = v4.new_notebook(cells=[setup, *prose])  # no parameters, no papermill metadata: "en" without the marker

@@ -1,16 +1,11 @@
-"""Fixtures for the PDF export tests: a tiny report-like notebook, executed once by papermill.
-
-Registers no markers. PDF-producing tests are marked ``slow`` (register it in the project's
-pytest configuration). Tests that need xelatex/pandoc/poppler/Noto CJK skip when those are
-missing, except under CI (environment variable CI set), where they fail instead, since CI
-runs tools/install_system_packages.sh first.
+"""Fixtures for the PDF export tests: a tiny report-like notebook, executed once by papermill
+(``pdf_tools``, the prerequisites' check, is in tests/conftest.py). PDF-producing tests are
+marked ``slow``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,9 +17,6 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:  # so `helpers` imports however pytest is started
     sys.path.insert(0, str(REPO_ROOT))
 
-TOOLS = ("xelatex", "pandoc", "pdftotext", "pdfimages", "pdfinfo", "fc-list")
-FONTS = ("Noto Serif CJK TC", "Noto Sans CJK TC", "Noto Sans Mono CJK TC")
-
 # Texts the tests look for; plain lower-case words survive pdftotext and pygments unchanged.
 TITLE = "食物分類器報告測試"
 SECTION = "顯著圖 Saliency"
@@ -34,24 +26,6 @@ PARAM_INJECTED = "injectedsentinel"
 CODE_INPUT = "codeinputmarker"
 OUTPUT_TEXT = "輸出結果 outputmarker"
 REMOVED_INPUT = "removeinputcell"
-
-
-def missing_pdf_tools() -> list[str]:
-    missing = [tool for tool in TOOLS if shutil.which(tool) is None]
-    if shutil.which("fc-list"):
-        families = subprocess.run(["fc-list", ":", "family"], capture_output=True, text=True).stdout
-        missing += [font for font in FONTS if font not in families]
-    return missing
-
-
-@pytest.fixture(scope="session")
-def pdf_tools():
-    missing = missing_pdf_tools()
-    if missing:
-        message = f"PDF export prerequisites missing {missing}: run tools/install_system_packages.sh"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
 
 
 def build_notebook(fail: bool = False) -> nbformat.NotebookNode:
@@ -120,7 +94,7 @@ def executed_notebook(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def default_pdf(pdf_tools, executed_notebook, tmp_path_factory) -> Path:
     """The executed miniature report exported with default options (code hidden)."""
-    from helpers.report.export_pdf import export_pdf
+    from helpers.pdf.export import export_pdf
 
     pdf = tmp_path_factory.mktemp("report_pdf") / "mini_report.pdf"
     return export_pdf(executed_notebook, pdf)

@@ -6,7 +6,7 @@ parameters cells and both languages' prose, turns progress widgets into ``HBox(.
 crashes on SVG-only figures. This module uses nbconvert's PDFExporter with the project template
 ``report_templates/cjk_pdf`` (fonts, title, figure sizes, language filter: see its header) and:
 
-* keeps only the report language's cells (:mod:`helpers.report.notebook_language`);
+* keeps only the report language's cells (:mod:`helpers.pdf.language`);
 * removes cells tagged ``parameters``, ``injected-parameters`` or ``remove_cell``, the inputs of
   cells tagged ``remove_input``, the outputs of cells tagged ``remove_output``, and widget outputs;
 * hides code inputs and prompts unless ``show_code=True``;
@@ -14,7 +14,7 @@ crashes on SVG-only figures. This module uses nbconvert's PDFExporter with the p
   cell) or an SVG-only figure, with one message saying what to do;
 * writes the PDF atomically, so a failed export leaves an older PDF there untouched.
 
-CLI: ``python -m helpers.report.export_pdf NOTEBOOK [PDF] [--show-code] [--language LANG]``.
+CLI: ``python -m helpers.pdf.export NOTEBOOK [PDF] [--show-code] [--language LANG]``.
 System needs (xelatex, pandoc, CJK fonts): ``tools/install_system_packages.sh``.
 """
 
@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 
-from helpers.report.notebook_language import keep_language, notebook_language
+from helpers.pdf.language import keep_language, notebook_language
 
 __all__ = ["TEMPLATE_DIR", "TEMPLATE_NAME", "REMOVE_CELL_TAGS", "REMOVE_INPUT_TAGS", "REMOVE_OUTPUT_TAGS",
            "PdfExportError", "MissingSystemTools", "NotebookHasErrors", "find_error_outputs",
@@ -174,7 +174,7 @@ def _latex_error_summary(log: str, max_lines: int = 15) -> str:
 def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False,
                language: str | None = None) -> Path:
     """Export ``notebook`` to ``pdf`` (default: same name with ``.pdf``) in ``language`` (default:
-    the notebook's, see :func:`~helpers.report.notebook_language.notebook_language`); return the path.
+    the notebook's, see :func:`~helpers.pdf.language.notebook_language`); return the path.
 
     Raises ``PdfExportError`` for a missing/invalid notebook or failed LaTeX run,
     ``NotebookHasErrors`` for an error output, ``MissingSystemTools`` without xelatex/pandoc.
@@ -211,7 +211,7 @@ def export_pdf(notebook: Path, pdf: Path | None = None, show_code: bool = False,
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m helpers.report.export_pdf",
+        prog="python -m helpers.pdf.export",
         description="Export an executed notebook to PDF in one language with Chinese fonts, "
         "hiding papermill parameter cells and (by default) code inputs.",
     )

@@ -1,0 +1,222 @@
+"""How long the report will take: a short calibration times the model's passes on the picked device,
+multiplied by the passes each section needs at the chosen parameters (cached sections are free).
+
+Cached sections: a section counts as cached when a run through ``run_report`` completed it before
+with the same model weights, data files, computing code of ``helpers`` and the parameters its
+results depend on (:data:`SECTION_GROUPS`); the runner records completed sections in
+``<cache_dir>/report_sections.json``, which goes when the cache folder is cleared. A section run
+elsewhere (Jupyter) counts as computed: the estimate errs long rather than short.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import statistics
+import time
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from helpers.explain.base import frozen_eval, temporary_channels_last
+from helpers.report.cache import PROJECT_ROOT, model_fingerprint
+from helpers.runner.progress import done_signatures
+
+# Parameters that results depend on, by group; SECTION_GROUPS says which groups each section reads.
+GROUPS = {"data": ("data_dir", "model_arch", "checkpoint", "channel_order", "input_size", "split", "batch_size"),
+          "images": ("image_ids", "n_images", "seed"), "1": ("saliency_variant",),
+          "2": ("layer", "filter_index", "n_grid_filters", "ascent_steps", "ascent_grid_steps", "ascent_size", "seed"),
+          "3": ("lime_samples", "lime_segments"), "4": ("smoothgrad_sigma", "smoothgrad_samples"),
+          "5": ("trust_steps", "trust_substrate", "trust_random_steps", "trust_lime_samples")}
+SECTION_GROUPS = {"0": ("data",), "1": ("data", "images", "1"), "2": ("data", "2"), "3": ("data", "images", "3"),
+                  "4": ("data", "images", "4"), "5": ("data", "images", "3", "4", "5")}
+# Seconds per section that are not model passes (figures, LIME's segmentation and fits), measured
+# on a 2-core CPU: paid by cached sections too.
+OVERHEAD = {"0": 3.0, "1": 2.0, "2": 8.0, "3": 10.0, "4": 5.0, "5": 6.0}
+RESULT_CODE = ("setup.py", "cache.py", "cached.py")  # of helpers/report: the rest narrates
+PRESENTATION = ("plotting", "runner", "pdf")  # packages of helpers whose edits change no result
+NAMES = {"en": {"0": "predictions"}, "zh-TW": {"0": "預測結果"}}
+
+
+@dataclass(frozen=True)
+class PassCosts:
+    """Seconds per image: ``forward`` at the forward batch size, ``backward`` a forward+backward with
+    respect to the input at ``batch_size``, ``decode`` reading one image of the split, ``lime`` one
+    perturbed sample through LIME's classifier function (BatchNorm folded, channels_last input),
+    ``curve`` a forward of section 5's deletion/insertion curves (channels_last, inference mode);
+    ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
+    the filter grid."""
+
+    forward: float
+    backward: float
+    decode: float
+    ascent_one: float
+    ascent_grid: float
+    lime: float = 0.0
+    curve: float = 0.0
+
+
+def _seconds(fn: Callable[[], Any], repeats: int, cuda: bool, warm_up: bool = False) -> float:
+    """Median wall time of ``fn()`` (after an untimed call if ``warm_up``)."""
+    times = []
+    for _ in range(repeats + warm_up):
+        start = time.perf_counter()
+        fn()
+        if cuda:
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times[warm_up:])
+
+
+def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, ascent: Callable[[str, int, int], Any],
+              grid: int, decode: float = 0.0, repeats: int = 1, ascent_steps: int = 4,
+              lime_predict: Callable[[np.ndarray], Any] | None = None) -> PassCosts:
+    """Time the passes as the explainers run them (eval mode, frozen weights) on ``images`` (a few
+    real ones, repeated to the report's batch sizes). ``ascent(method, filters, steps)`` runs
+    section 2's gradient ascent: timed with ``ascent_steps`` steps (its start and end count as one).
+    ``lime_predict``: LIME's classifier function (:meth:`LimeExplainer.predict_fn`); without it a
+    LIME sample costs a forward."""
+    device = next(model.parameters()).device
+
+    def batch(n: int) -> torch.Tensor:
+        return images.repeat(-(-n // len(images)), 1, 1, 1)[:n].to(device)
+
+    def gradient(x: torch.Tensor) -> None:
+        x = x.clone().requires_grad_(True)
+        torch.autograd.grad(model(x).max(1).values.sum(), x)
+
+    def step(filters: int) -> float:  # one step of each method
+        return sum(_seconds(lambda: ascent(method, filters, ascent_steps), repeats, cuda, warm_up=True)
+                   for method in ("plain", "fourier")) / (ascent_steps + 1)
+
+    # Untimed passes first (small ones, or one of each kind): a first call's set-up is no cost of the report.
+    x_fwd, x_bwd, cuda = batch(max(batch_size, 32)), batch(batch_size), device.type == "cuda"
+    with frozen_eval(model):
+        with torch.no_grad():
+            model(x_fwd[:2])
+            forward = _seconds(lambda: model(x_fwd), repeats, cuda) / len(x_fwd)
+        gradient(x_bwd[:2])
+        backward = _seconds(lambda: gradient(x_bwd), repeats, cuda) / len(x_bwd)
+        with torch.inference_mode(), temporary_channels_last(model, True):
+            x_cl = x_fwd.contiguous(memory_format=torch.channels_last)
+            curve = _seconds(lambda: model(x_cl), repeats, cuda, warm_up=True) / len(x_fwd)
+        lime = forward
+        if lime_predict is not None:
+            x_hwc = x_fwd.permute(0, 2, 3, 1).cpu().double().numpy()
+            lime = _seconds(lambda: lime_predict(x_hwc), repeats, cuda, warm_up=True) / len(x_fwd)
+    return PassCosts(forward, backward, decode, step(1), step(grid), lime, curve)
+
+
+def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_split: int,
+                    cached: Collection[str] = (), use_cache: bool = True) -> dict[str, float]:
+    """Seconds per section ("0" to "5") of report.ipynb at parameters ``p``, for ``n_images``
+    explained images and a split of ``n_split``; a section in ``cached`` costs its :data:`OVERHEAD`.
+    Passes per image: 0: a forward; 1: a gradient; 2: ascent steps (both methods) for the chosen
+    filter and for the grid, a forward; 3: lime_samples LIME samples; 4: two gradients (the vanilla
+    one is section 1's with saliency_variant "max_abs" and a cache), then smoothgrad_samples passes
+    that serve both SmoothGrads (a forward and two backwards = 2 gradients - 1 forward); 5: Grad-CAM,
+    3 curve end points and 2 x (trust_steps - 1) curve forwards for each of 8 maps, trust_random_steps
+    x 3 maps on the randomised model, and LIME stability on 3 images (2 x trust_lime_samples LIME
+    samples); without a cache section 5 also recomputes 3 and 4."""
+    f, g, n = costs.forward, costs.backward, n_images
+    lime, smooth = n * p["lime_samples"] * costs.lime, n * (2 * g + p["smoothgrad_samples"] * (2 * g - f))
+    reused = n * g if use_cache and p["saliency_variant"] == "max_abs" else 0.0  # section 1's map is the vanilla one
+    seconds = {"0": n_split * (f + costs.decode), "1": n * g,
+               "2": p["ascent_steps"] * costs.ascent_one + p["ascent_grid_steps"] * costs.ascent_grid + n * f,
+               "3": lime, "4": smooth - reused,
+               "5": n * (g + (3 + 16 * (p["trust_steps"] - 1)) * costs.curve + 3 * p["trust_random_steps"] * g)
+                    + min(n, 3) * 2 * p["trust_lime_samples"] * costs.lime + (0 if use_cache else lime + smooth)}
+    return {k: OVERHEAD[k] + (0.0 if k in cached else s) for k, s in seconds.items()}
+
+
+def section_signatures(p: Mapping[str, Any], model: torch.nn.Module, files: Collection[Path],
+                       root: Path = PROJECT_ROOT) -> dict[str, str]:
+    """Per section, a hash of what its cached results depend on (see the module docstring)."""
+    digest = hashlib.sha256(model_fingerprint(model).encode())
+    for path in sorted(Path(f) for f in files):
+        stat = path.stat()
+        digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    for source in sorted((root / "helpers").rglob("*.py")):  # the code that computes results (edits err long)
+        package = source.relative_to(root / "helpers").parts[0]
+        if package not in PRESENTATION and (package != "report" or source.name in RESULT_CODE):
+            digest.update(source.read_bytes())
+    common = digest.hexdigest()
+    return {k: hashlib.sha256(json.dumps([common] + [[name, repr(p.get(name))] for g in groups for name in GROUPS[g]])
+                              .encode()).hexdigest()[:32] for k, groups in SECTION_GROUPS.items()}
+
+
+def duration(seconds: float, language: str = "en") -> str:
+    """ "about 40 s" / "about 7 min" (zh-TW: "約 40 秒" / "約 7 分鐘")."""
+    value, unit = (round(seconds), 0) if seconds < 90 else (round(seconds / 60), 1)
+    return {"en": ("about {} s", "about {} min"), "zh-TW": ("約 {} 秒", "約 {} 分鐘")}[language][unit].format(value)
+
+
+@dataclass
+class Estimate:
+    """Seconds per section, the sections served from the cache, and what the runner needs to record
+    completed sections (``signatures``, ``cache_dir``; None when the cache is off)."""
+
+    seconds: dict[str, float]
+    cached: list[str]
+    device: str
+    costs: PassCosts
+    signatures: dict[str, str]
+    cache_dir: str | None
+
+    @property
+    def total(self) -> float:
+        return sum(self.seconds.values())
+
+    def text(self, language: str = "en") -> str:
+        """One sentence: "about 7 min on this CPU; cached results reused: Q1, Q3"."""
+        names = [NAMES[language].get(k, f"Q{k}") for k in self.cached]
+        kind = {"cuda": "GPU"}.get(self.device, self.device.upper())
+        where = {"en": f"on this {kind}", "zh-TW": f"在這台電腦的 {kind} 上"}[language]
+        if language == "zh-TW":
+            return f"{where}{duration(self.total, language)}；" + (f"沿用快取結果：{'、'.join(names)}" if names else "沒有可沿用的快取結果")
+        return f"{duration(self.total)} {where}; " + (f"cached results reused: {', '.join(names)}" if names else "no cached results")
+
+    def show(self, language: str = "en") -> None:
+        """Display the sentence; the runner reads the numbers from the output's metadata."""
+        from IPython.display import Markdown, display
+
+        label, end = {"en": ("**Estimated run time:** ", "."), "zh-TW": ("**預估執行時間**：", "。")}[language]
+        data = {**asdict(self), "total": self.total, "text": {k: self.text(k) for k in NAMES}}
+        display(Markdown(label + self.text(language) + end), metadata={"report_estimate": data})
+
+
+def estimate_report(run: Any, repeats: int = 1) -> Estimate:
+    """The estimate for an opened report (:func:`helpers.report.setup.open_report`); takes a few
+    seconds: the calibration runs the model at the report's batch sizes."""
+    from helpers.explain import ActivationMaximization, LimeExplainer
+    from helpers.report.setup import MIN_EXPLAINED
+
+    p, split = vars(run.params), run.split
+    start = time.perf_counter()
+    images = split.load_many(range(min(8, len(split))))[0]
+    decode = (time.perf_counter() - start) / max(len(images), 1)
+    if not len(images):
+        images = torch.rand(1, 3, run.loaded.input_size, run.loaded.input_size)
+
+    def ascent(method: str, filters: int, steps: int) -> None:  # as section 2 runs it
+        ActivationMaximization(run.model, run.layer, method=method, steps=steps, image_size=run.ascent_size,
+                               channels_last=p["model_arch"] == "classic").run(list(range(filters)))
+
+    signatures = section_signatures(p, run.model, [r.path for r in split.records])
+    done = set(done_signatures(run.cache.root)) if run.cache.enabled else set()
+    cached = [k for k, s in signatures.items() if s in done]
+    grid = min(p["n_grid_filters"], run.layer_filters)
+    if len(cached) == len(signatures):  # all cached: no passes to time
+        costs = PassCosts(0, 0, 0, 0, 0)
+    else:
+        with frozen_eval(run.model):  # LIME's classifier function as section 3 runs it
+            lime_predict = LimeExplainer(run.model, batch_size=max(p["batch_size"], 32)).predict_fn(
+                images[:1].to(run.loaded.device))
+        costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict)
+    n_images = len(p["image_ids"]) or p["n_images"] or max(len({r.label for r in split.records}), MIN_EXPLAINED)
+    seconds = section_seconds(costs, p, n_images, len(split), cached, run.cache.enabled)
+    cache_dir = str(Path(run.cache.root).resolve()) if run.cache.enabled else None
+    return Estimate(seconds, cached, run.loaded.device.type, costs, signatures, cache_dir)
