@@ -42,7 +42,7 @@ setup: $(REQ_STAMP) data system
 setup-test: $(TEST_REQ_STAMP) data system
 
 report: setup
-	$(PY) -m helpers.report.run_report --lang $(lang) $(args)
+	$(PY) -m helpers.runner.run_report --lang $(lang) $(args)
 
 test: setup-test
 	TQDM_DISABLE=1 $(PY) -m pytest -q
