@@ -1,13 +1,13 @@
 """Time the whole report as a student would run it, against the targets of issue 12.
 
-In one run, with ``python -m helpers.report.run_report`` (the same command as ``make report``):
+In one run, with ``python -m helpers.runner.run_report`` (the same command as ``make report``):
 
 1. builds (once, under ``.cache/bench/``) an 11-class Food-11-layout folder with Food-11's 3,347
    evaluation images (512x384 JPEGs made from the demo photos) and small training/validation
    splits, and a classic 128 px checkpoint (random weights, BatchNorm statistics from the
    training images): see ``bench/report_fixture.py``;
 2. times the classic report cold (empty result cache) and warm (same cache), the PDF export alone
-   (``python -m helpers.report.export_pdf``), then the default report cold and warm;
+   (``python -m helpers.pdf.export``), then the default report cold and warm;
 3. for each run: wall seconds (kernel start-up included), the Jupyter kernel's peak resident memory
    (VmHWM of the run's process tree), results computed / read from the cache, and the seconds per
    report section (papermill records every cell's duration), plus the costliest cells;
@@ -33,7 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.notebook_timing import cell_at, cell_times, read, run_summary, section_seconds  # noqa: E402
+from bench.notebook_timing import (cell_at, cell_times, read, report_estimate, run_summary,  # noqa: E402
+                                   section_seconds)
 from bench.process_memory import PeakMemoryMonitor  # noqa: E402
 from bench.report_fixture import (FOOD11_EVALUATION_COUNTS, build_classic_checkpoint, build_food11_folder,  # noqa: E402
                                   demo_photos)
@@ -59,6 +60,7 @@ class Step:
     highest_sample: tuple[float, float] | None = None  # (unix time, GiB) of the kernel's largest sampled RSS
     peak_cell: str = ""
     costliest: list[tuple[str, str, float]] = field(default_factory=list)
+    estimate: dict = field(default_factory=dict)  # what the report's set-up predicted (issue 14)
 
 
 class Log:
@@ -126,7 +128,7 @@ def timed_command(name: str, command: list[str], env: dict, cwd: Path) -> Step:
 
 
 def report_command(language: str, parameters: dict[str, str], output_dir: Path) -> list[str]:
-    command = [sys.executable, "-m", "helpers.report.run_report", "--lang", language, "--no-pdf",
+    command = [sys.executable, "-m", "helpers.runner.run_report", "--lang", language, "--no-pdf",
                "--output-dir", str(output_dir)]
     for name, value in parameters.items():
         command += ["-p", name, value]
@@ -144,6 +146,7 @@ def run_report_step(name: str, language: str, parameters: dict[str, str], work: 
         summary = run_summary(nb)
         step.computed, step.from_cache = len(summary.get("cache_misses", [])), len(summary.get("cache_hits", []))
         step.sections = section_seconds(nb)
+        step.estimate = report_estimate(nb)
         cells = sorted(cell_times(nb), key=lambda c: -c.seconds)[:top_cells]
         step.costliest = [(c.section, c.first_line, c.seconds) for c in cells]
         if step.highest_sample is not None:
@@ -176,6 +179,11 @@ def target_table(steps: list[Step], log: Log) -> None:
             continue
         ratio = step.seconds / target
         log(f"{step.name + ' (s)':28s} {step.seconds:10.1f} {target:10.0f} {ratio:7.2f}  {'met' if ratio <= 1 else 'MISSED'}")
+    for step in steps:  # the estimate shown in the set-up against the whole run's wall time
+        if step.estimate.get("total") and step.returncode == 0:
+            ratio = step.estimate["total"] / step.seconds
+            log(f"{step.name + ' estimate/measured':28s} {ratio:10.2f} {'0.67-1.5':>10s} {'':7s}  "
+                f"{'met' if 1 / 1.5 <= ratio <= 1.5 else 'MISSED'} (estimate {step.estimate['total']:.0f} s)")
     peaks = [s.kernel_peak_gib for s in steps if s.kernel_peak_gib is not None]
     if peaks:
         peak = max(peaks)
@@ -199,6 +207,12 @@ def section_table(steps: list[Step], log: Log) -> None:
     for name in names:
         log(f"{name:{width}s} " + " ".join(f"{s.sections[name]:13.1f}" if name in s.sections else f"{'':13s}"
                                              for s in runs))
+    for step in runs:  # the estimate per section beside the measured seconds, by section number
+        if step.estimate.get("seconds"):
+            guess = step.estimate["seconds"]
+            pairs = [f"{name.split('.')[0]}: {guess[name.split('.')[0]]:.0f}/{seconds:.0f}"
+                     for name, seconds in step.sections.items() if name.split(".")[0] in guess]
+            log(f"{'':{width}s} {step.name} estimate/measured s: " + ", ".join(pairs))
     log(f"{'(all cells)':{width}s} " + " ".join(f"{sum(s.sections.values()):13.1f}" for s in runs))
     log(f"{'(outside cells)':{width}s} " + " ".join(f"{s.seconds - sum(s.sections.values()):13.1f}" for s in runs))
     for step in runs:
@@ -264,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
             describe(step, log)
         if not args.skip_export and not any(s.name == "PDF export" for s in steps) and step.returncode == 0:
             pdf = work / f"{report}.pdf"
-            export = timed_command("PDF export", [sys.executable, "-m", "helpers.report.export_pdf", str(notebook),
+            export = timed_command("PDF export", [sys.executable, "-m", "helpers.pdf.export", str(notebook),
                                                   str(pdf)], env, tree)
             steps.append(export)
             describe(export, log)

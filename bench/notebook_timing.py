@@ -92,5 +92,15 @@ def run_summary(notebook: nbformat.NotebookNode) -> dict:
     return {}
 
 
+def report_estimate(notebook: nbformat.NotebookNode) -> dict:
+    """The run-time estimate the report's set-up showed (seconds per section "0"-"5", total), {} if absent."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            found = output.get("metadata", {}).get("report_estimate")
+            if isinstance(found, dict):
+                return found
+    return {}
+
+
 def read(path: Path) -> nbformat.NotebookNode:
     return nbformat.read(Path(path), as_version=4)
