@@ -131,7 +131,8 @@ class RunProgress:
         if self.estimate:  # left: the sections not begun, and what the running one has still to do
             left = sum(s for k, s in seconds.items() if k not in self.begun)
             left += max(guess - (self.clock() - self.section_started), 0.0) if running and guess else 0.0
-            line += (f" (estimate {self._show(guess)})" if guess is not None else "") + f", about {self._show(left)} left"
+            if guess is not None or left > 0:  # an unestimated step at the end (the PDF): no "0 s left"
+                line += (f" (estimate {self._show(guess)})" if guess is not None else "") + f", about {self._show(left)} left"
         return line
 
     def _write(self, line: str, final: bool) -> None:

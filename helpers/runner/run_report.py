@@ -72,7 +72,8 @@ def execute(language: str, parameters: dict, output: Path, timeout: int = 3600, 
     papermill.execute_notebook(str(NOTEBOOK), str(output), parameters={**parameters, "language": language},
                                kernel_name="python3", cwd=str(PROJECT_ROOT), progress_bar=False,
                                log_output=False, execution_timeout=timeout, shutdown_kernel="immediate",
-                               **(hooks or {}))
+                               # the kernel shares our stderr: its start-up warnings would break the progress lines
+                               extra_arguments=["--IPKernelApp.log_level=ERROR"], **(hooks or {}))
     return output
 
 

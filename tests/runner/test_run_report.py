@@ -284,6 +284,7 @@ def test_execute_gives_papermill_the_hooks_and_kills_the_kernel_at_once(tmp_path
     (kwargs,) = calls
     assert kwargs["shutdown_kernel"] == "immediate" and kwargs["on_cell_start"] is print
     assert kwargs["on_cell_executed"] is print and kwargs["progress_bar"] is False
+    assert kwargs["extra_arguments"] == ["--IPKernelApp.log_level=ERROR"]  # no kernel warnings amid the progress
 
 
 def _real_notebook(path: Path, work: str) -> Path:
@@ -322,6 +323,7 @@ def test_real_run_prints_progress_and_the_pdf_holds_none_of_it(pdf_tools, tmp_pa
     err = capsys.readouterr().err
     assert "0. Data: started" in err and "estimate: about 5 s on this CPU; no cached results" in err
     assert "1. Work: done in" in err and "PDF export: done in" in err
+    assert "IPKernelApp" not in err  # the kernel's start-up warning would cut into a progress line
     text = subprocess.run(["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True,
                           check=True).stdout
     assert "Estimated run time: about 5 s on this CPU" in text and "worked" in text
