@@ -33,12 +33,14 @@ GROUPS = {"data": ("data_dir", "model_arch", "checkpoint", "channel_order", "inp
           "5": ("trust_steps", "trust_substrate", "trust_random_steps", "trust_lime_samples")}
 SECTION_GROUPS = {"0": ("data",), "1": ("data", "images", "1"), "2": ("data", "2"), "3": ("data", "images", "3"),
                   "4": ("data", "images", "4"), "5": ("data", "images", "3", "4", "5")}
-# Seconds per section that are not model passes (figures, LIME's segmentation and fits), measured
-# on a 2-core CPU: paid by cached sections too.
+# Seconds per section that are not model passes, measured on a quiet 2-core CPU: CACHED_OVERHEAD
+# (drawing the figures, the measures on cached maps) is paid by every run; OVERHEAD, paid by a
+# computed section, adds the work beside the passes (LIME's segmentation and fits, ascent set-up).
+CACHED_OVERHEAD = {"0": 2.0, "1": 2.0, "2": 2.0, "3": 2.0, "4": 4.0, "5": 2.0}
 OVERHEAD = {"0": 3.0, "1": 2.0, "2": 8.0, "3": 10.0, "4": 5.0, "5": 6.0}
 RESULT_CODE = ("setup.py", "cache.py", "cached.py")  # of helpers/report: the rest narrates
 PRESENTATION = ("plotting", "runner", "pdf")  # packages of helpers whose edits change no result
-NAMES = {"en": {"0": "predictions"}, "zh-TW": {"0": "預測結果"}}
+LANGUAGES = ("en", "zh-TW")
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
 def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_split: int,
                     cached: Collection[str] = (), use_cache: bool = True) -> dict[str, float]:
     """Seconds per section ("0" to "5") of report.ipynb at parameters ``p``, for ``n_images``
-    explained images and a split of ``n_split``; a section in ``cached`` costs its :data:`OVERHEAD`.
+    explained images and a split of ``n_split``; a section in ``cached`` costs its :data:`CACHED_OVERHEAD`.
     Passes per image: 0: a forward; 1: a gradient; 2: ascent steps (both methods) for the chosen
     filter and for the grid, a forward; 3: lime_samples LIME samples; 4: two gradients (the vanilla
     one is section 1's with saliency_variant "max_abs" and a cache), then smoothgrad_samples passes
@@ -129,7 +131,7 @@ def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_spl
                "3": lime, "4": smooth - reused,
                "5": n * (g + (3 + 16 * (p["trust_steps"] - 1)) * costs.curve + 3 * p["trust_random_steps"] * g)
                     + min(n, 3) * 2 * p["trust_lime_samples"] * costs.lime + (0 if use_cache else lime + smooth)}
-    return {k: OVERHEAD[k] + (0.0 if k in cached else s) for k, s in seconds.items()}
+    return {k: CACHED_OVERHEAD[k] if k in cached else OVERHEAD[k] + s for k, s in seconds.items()}
 
 
 def section_signatures(p: Mapping[str, Any], model: torch.nn.Module, files: Collection[Path],
@@ -171,20 +173,25 @@ class Estimate:
         return sum(self.seconds.values())
 
     def text(self, language: str = "en") -> str:
-        """One sentence: "about 7 min on this CPU; cached results reused: Q1, Q3"."""
-        names = [NAMES[language].get(k, f"Q{k}") for k in self.cached]
+        """One sentence: "about 7 min on this CPU; cached results reused: Q1, Q3" (zh-TW: "第 1、3 節")."""
         kind = {"cuda": "GPU"}.get(self.device, self.device.upper())
-        where = {"en": f"on this {kind}", "zh-TW": f"在這台電腦的 {kind} 上"}[language]
+        sections = [k for k in self.cached if k != "0"]
         if language == "zh-TW":
-            return f"{where}{duration(self.total, language)}；" + (f"沿用快取結果：{'、'.join(names)}" if names else "沒有可沿用的快取結果")
-        return f"{duration(self.total)} {where}; " + (f"cached results reused: {', '.join(names)}" if names else "no cached results")
+            names = ["預測結果"] * ("0" in self.cached) + ([f"第 {'、'.join(sections)} 節"] if sections else [])
+            reused = "全部沿用快取結果" if len(self.cached) == len(self.seconds) else \
+                f"沿用快取結果：{'、'.join(names)}" if names else "沒有可沿用的快取結果"
+            return f"在這台電腦的 {kind} 上{duration(self.total, language)}；{reused}"
+        names = ["predictions"] * ("0" in self.cached) + [f"Q{k}" for k in sections]
+        reused = "all results cached" if len(self.cached) == len(self.seconds) else \
+            f"cached results reused: {', '.join(names)}" if names else "no cached results"
+        return f"{duration(self.total)} on this {kind}; {reused}"
 
     def show(self, language: str = "en") -> None:
         """Display the sentence; the runner reads the numbers from the output's metadata."""
         from IPython.display import Markdown, display
 
         label, end = {"en": ("**Estimated run time:** ", "."), "zh-TW": ("**預估執行時間**：", "。")}[language]
-        data = {**asdict(self), "total": self.total, "text": {k: self.text(k) for k in NAMES}}
+        data = {**asdict(self), "total": self.total, "text": {k: self.text(k) for k in LANGUAGES}}
         display(Markdown(label + self.text(language) + end), metadata={"report_estimate": data})
 
 

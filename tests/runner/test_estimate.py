@@ -48,7 +48,7 @@ def test_passes_per_section_at_given_parameters():
 def test_cached_sections_cost_only_their_overhead_and_no_cache_recomputes_in_section_5():
     cold = est.section_seconds(COSTS, PARAMS, 2, 20)
     warm = est.section_seconds(COSTS, PARAMS, 2, 20, cached=["1", "3"])
-    assert warm["1"] == est.OVERHEAD["1"] and warm["3"] == est.OVERHEAD["3"]
+    assert warm["1"] == est.CACHED_OVERHEAD["1"] and warm["3"] == est.CACHED_OVERHEAD["3"]
     assert {k: warm[k] for k in "0245"} == {k: cold[k] for k in "0245"}
     no_cache = passes_only(est.section_seconds(COSTS, PARAMS, 2, 20, use_cache=False))
     assert no_cache["4"] == passes_only(cold)["4"] + 2 * 10  # the vanilla gradient again: no cache serves it
@@ -130,13 +130,14 @@ def test_sections_completed_by_an_earlier_run_are_reused(tmp_path):
     for section in ("1", "3"):  # what the runner does when these sections completed
         record_done(first.cache_dir, first.signatures[section])
     second = est.estimate_report(run)
-    assert second.cached == ["1", "3"] and second.seconds["1"] == est.OVERHEAD["1"]
+    assert second.cached == ["1", "3"] and second.seconds["1"] == est.CACHED_OVERHEAD["1"]
     assert second.text("en").endswith("on this CPU; cached results reused: Q1, Q3")
-    assert second.text("zh-TW").endswith("沿用快取結果：Q1、Q3")
+    assert second.text("zh-TW").endswith("沿用快取結果：第 1、3 節")
     for signature in first.signatures.values():
         record_done(first.cache_dir, signature)
     warm = est.estimate_report(run)  # everything cached: no calibration, only the sections' overheads
-    assert warm.costs == est.PassCosts(0, 0, 0, 0, 0) and warm.seconds == est.OVERHEAD
+    assert warm.costs == est.PassCosts(0, 0, 0, 0, 0) and warm.seconds == est.CACHED_OVERHEAD
+    assert warm.text("en").endswith("; all results cached") and warm.text("zh-TW").endswith("；全部沿用快取結果")
     off = est.estimate_report(_run(tmp_path, enabled=False))
     assert off.cached == [] and off.cache_dir is None
 
