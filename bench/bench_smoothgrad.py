@@ -18,7 +18,6 @@ Run:  .venv/bin/python bench/bench_smoothgrad.py pair [--models classic,default]
 from __future__ import annotations
 
 import argparse
-import gc
 import os
 import statistics
 import sys
@@ -34,7 +33,7 @@ import torch  # noqa: E402
 
 from helpers.data.default_dataset import DEFAULT_DATA_DIR  # noqa: E402
 from helpers.data.food11 import Food11Split  # noqa: E402
-from helpers.explain import GuidedBackprop, Saliency, SmoothGrad  # noqa: E402
+from helpers.explain import GuidedBackprop, Saliency, SharedPasses, SmoothGrad  # noqa: E402
 from helpers.models.registry import load_model  # noqa: E402
 
 BENCH_CHECKPOINT = ROOT / ".cache" / "bench" / "classic.pt"  # made by bench/bench_report.py
@@ -79,17 +78,15 @@ def bench_pair(args) -> None:
     for name in args.models.split(","):
         model, images, target = model_and_images(name, args.images or (11 if name == "classic" else 10))
 
-        def separate():
-            gc.collect()  # no partner alive: each call runs its own passes
+        def separate():  # no SharedPasses group: each call runs its own passes
             plain = SmoothGrad(Saliency(model, reduction="max_abs"), **settings).attribute(images, target)
-            gc.collect()
             guided = SmoothGrad(GuidedBackprop(model, reduction="max_abs"), **settings).attribute(images, target)
             return plain, guided
 
         def pair():
-            gc.collect()
-            explainers = [SmoothGrad(Saliency(model, reduction="max_abs"), **settings),
-                          SmoothGrad(GuidedBackprop(model, reduction="max_abs"), **settings)]
+            group = SharedPasses()
+            explainers = [SmoothGrad(Saliency(model, reduction="max_abs"), **settings, share_passes=group),
+                          SmoothGrad(GuidedBackprop(model, reduction="max_abs"), **settings, share_passes=group)]
             return tuple(e.attribute(images, target) for e in explainers)
 
         def baseline():

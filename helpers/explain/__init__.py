@@ -13,10 +13,10 @@ from .guided_backprop import Deconvnet, GuidedBackprop
 from .integrated_gradients import IntegratedGradients
 from .lime_explainer import LimeExplainer, LimeResult, make_predict_fn
 from .saliency import Saliency
-from .smoothgrad import SmoothGrad
+from .smoothgrad import SharedPasses, SmoothGrad
 
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
-    "GuidedBackprop", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SmoothGrad",
+    "GuidedBackprop", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SharedPasses", "SmoothGrad",
     "activation_maps", "check_inputs", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
 ]

@@ -6,16 +6,17 @@ the original. Variants follow Captum's NoiseTunnel: "mean" (smoothgrad), "mean_s
 
 Shared passes. The plain gradient and the guided-backprop gradient of the same noisy image differ
 only in the backward rule at the rectifiers, so one forward pass can serve both: the graph is
-kept and walked backwards twice, with the guided gate switched off and then on. When
-``SmoothGrad(Saliency(model))`` is called while a ``SmoothGrad(GuidedBackprop(model))`` with the
-same settings and seed exists (or the other way round: the report builds both, then calls them one
-after the other), the first call computes both maps in one set of forward passes and hands the
-other one to the waiting object, whose own ``attribute`` call then returns it at once if it is
-asked for exactly the same thing (same images, target, model weights, hooks and settings);
-otherwise it computes as usual. The results are identical to separate calls (same noise, same
-operations; tested to the last bit) and the pair costs about 0.65-0.75x of two separate calls.
-The objects are found through a registry of weak references, and a handed-over map lives only as
-long as the object waiting for it: module-level state, but it holds no object alive.
+kept and walked backwards twice, with the guided gate switched off and then on. SmoothGrad objects
+built with the same :class:`SharedPasses` group (``share_passes=group``) use this: when
+``SmoothGrad(Saliency(model))`` is called and a ``SmoothGrad(GuidedBackprop(model))`` of its group
+has the same settings and seed (or the other way round: the report builds both, then calls them
+one after the other), the first call computes both maps in one set of forward passes and hands the
+other one over; the other object's own ``attribute`` call then returns it at once if it is asked
+for exactly the same thing (same images, target, model weights, hooks and settings), otherwise it
+computes as usual. The results are identical to separate calls (same noise, same operations;
+tested to the last bit) and the pair costs about 0.65-0.75x of two separate calls. Without a
+group, nothing is shared. The group holds its members weakly, and a handed-over map lives only as
+long as the object waiting for it.
 """
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ class SmoothGrad(Explainer):
         seed: seeds a private ``torch.Generator`` (the global RNG is left alone); None draws from
             the global RNG.
         progress: show a tqdm bar (None: only in an interactive terminal; TQDM_DISABLE=1 wins).
+        share_passes: a :class:`SharedPasses` group; members with the same settings and the other
+            rule (plain / guided gradient) share their forward passes (module docstring).
 
     ``attribute(inputs, target=None, noise=None)``: ``noise`` (N, n_samples, C, H, W) replaces the
     random draw (exact comparisons with Captum). Returns the explainer's map shape. The noise of
@@ -64,7 +67,8 @@ class SmoothGrad(Explainer):
     """
 
     def __init__(self, explainer: Explainer, sigma: float = 0.2, n_samples: int = 200, variant: str = "mean",
-                 batch_size: int | None = None, seed: int | None = 0, progress: bool | None = None) -> None:
+                 batch_size: int | None = None, seed: int | None = 0, progress: bool | None = None,
+                 share_passes: SharedPasses | None = None) -> None:
         if not isinstance(explainer, Explainer) or not explainer.supports_noise:
             raise TypeError(f"SmoothGrad wraps a gradient explainer of helpers.explain, got {type(explainer).__name__}")
         super().__init__(explainer.model, eval_mode=explainer.eval_mode, channels_last=explainer.channels_last)
@@ -83,7 +87,11 @@ class SmoothGrad(Explainer):
         self.batch_size = int(batch_size) if batch_size is not None else 32
         self.seed = seed
         self.progress = progress
-        _LIVE.add(self)
+        if share_passes is not None and not isinstance(share_passes, SharedPasses):
+            raise TypeError(f"share_passes must be a SharedPasses group, got {type(share_passes).__name__}")
+        self.share_passes = share_passes
+        if share_passes is not None:
+            share_passes.members.add(self)
 
     def _session(self):  # the wrapped explainer's hooks, once per attribute call
         return self.explainer._session()
@@ -96,11 +104,12 @@ class SmoothGrad(Explainer):
         if noise is not None:
             if tuple(noise.shape) != (n, per) + tuple(inputs.shape[1:]):
                 raise ValueError(f"noise must have shape {(n, per) + tuple(inputs.shape[1:])}, got {tuple(noise.shape)}")
-        handed = _HANDED_OVER.pop(self, None)
+        group = self.share_passes
+        handed = group.handed_over.pop(self, None) if group is not None else None
         if handed is not None and noise is None and handed.request == _Request.of(self, inputs, target):
             return handed.result  # computed by a partner's shared passes (see the module docstring)
-        partners = [] if noise is not None or _shared_rule(self) is None else \
-            [p for p in list(_LIVE) if p is not self and _shares_passes(self, p)]
+        partners = [] if group is None or noise is not None or _shared_rule(self) is None else \
+            [p for p in list(group.members) if p is not self and _shares_passes(self, p)]
         if partners:  # what each partner would be asked, with the model as it is before the passes
             state_before = _model_state(self.model)
             requests = [_Request.of(p, inputs, target) for p in partners]
@@ -134,7 +143,7 @@ class SmoothGrad(Explainer):
         results = [total.result(per) for total in sums]
         if partners and _model_state(self.model) == state_before:  # e.g. no BatchNorm statistics updated
             for partner, request in zip(partners, requests):
-                _HANDED_OVER[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
+                group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
         return results[0]
 
 
@@ -321,7 +330,14 @@ class _HandedOver:
     result: Tensor
 
 
-# Live SmoothGrad objects (weak: the registry keeps none alive), and maps computed for one of them
-# by another's shared passes, kept until that object asks (or dies).
-_LIVE: weakref.WeakSet[SmoothGrad] = weakref.WeakSet()
-_HANDED_OVER: weakref.WeakKeyDictionary[SmoothGrad, _HandedOver] = weakref.WeakKeyDictionary()
+class SharedPasses:
+    """A group of SmoothGrad objects that may share forward passes (pass it as ``share_passes`` to
+    each). ``members``: the live members (weak: the group keeps none alive); ``handed_over``: maps
+    computed for a member by another's shared passes, kept until that member asks (or dies)."""
+
+    def __init__(self) -> None:
+        self.members: weakref.WeakSet[SmoothGrad] = weakref.WeakSet()
+        self.handed_over: weakref.WeakKeyDictionary[SmoothGrad, _HandedOver] = weakref.WeakKeyDictionary()
+
+    def __repr__(self) -> str:
+        return f"SharedPasses({len(self.members)} members)"

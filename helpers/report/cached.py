@@ -34,8 +34,9 @@ from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, m
 # hashed separately), image decoding, and how results are stored.
 COMMON_MODULES = ("helpers.models.classic", "helpers.models.default_model", "helpers.data.images",
                   "helpers.report.cache", "helpers.report.cached")
-# Attributes and arguments that change how a call is shown, never what it returns.
-NOT_IN_KEY = frozenset({"progress"})
+# Attributes and arguments that change how a call is shown or how fast it runs, never what it
+# returns (SmoothGrad's shared passes are bit-identical to separate calls).
+NOT_IN_KEY = frozenset({"progress", "share_passes"})
 
 
 def _helpers_module(obj: Any) -> str | None:

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.explain import GuidedBackprop, LimeExplainer, Saliency, SmoothGrad
+from helpers.explain import GuidedBackprop, LimeExplainer, Saliency, SharedPasses, SmoothGrad
 from helpers.models.classic import Food11CNN
 from helpers.report import cached as cached_module
 from helpers.report.cache import ResultCache
@@ -47,10 +47,26 @@ def test_hit_when_nothing_changed_and_miss_when_anything_does(tmp_path):
         assert probe.misses and not probe.hits, explainer
 
 
-def test_progress_does_not_change_the_key():
+def test_progress_and_shared_passes_do_not_change_the_key():
     model, images = _model(), _images()
     assert call_key(_smooth(model, progress=True).attribute, (images,), {}) == \
         call_key(_smooth(model, progress=False).attribute, (images,), {})
+    group = SharedPasses()
+    _smooth(model, GuidedBackprop, share_passes=group)  # a member already in the group
+    assert call_key(_smooth(model, share_passes=group).attribute, (images,), {}) == \
+        call_key(_smooth(model).attribute, (images,), {})  # sharing passes gives the same maps, bit for bit
+
+
+def test_a_map_handed_over_by_shared_passes_is_cached_like_a_computed_one(tmp_path):
+    model, images, target, group = _model(), _images(), torch.tensor([0, 1]), SharedPasses()
+    plain, guided = _smooth(model, share_passes=group), _smooth(model, GuidedBackprop, share_passes=group)
+    cache = ResultCache(tmp_path)
+    cached(cache, plain, images, target=target)
+    assert guided in group.handed_over  # the plain SmoothGrad's passes also made the guided map
+    got = cached(cache, guided, images, target=target)
+    assert cache.misses == ["SmoothGrad.attribute"] * 2 and not group.handed_over
+    assert torch.equal(got, _smooth(model, GuidedBackprop).attribute(images, target))
+    assert torch.equal(cached(ResultCache(tmp_path), _smooth(model, GuidedBackprop), images, target=target), got)
 
 
 def test_the_source_of_the_method_is_part_of_the_key(monkeypatch):
