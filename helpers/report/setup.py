@@ -25,10 +25,10 @@ from helpers.evaluation.selection import select_images
 from helpers.models.checkpoint import CheckpointError
 from helpers.models.layers import LayerNotFoundError, conv_layers, resolve_layer
 from helpers.models.registry import load_model
+from helpers.pdf.language import display_language_marker
 from helpers.report.cache import ResultCache
 from helpers.report.cached import cached
 from helpers.report.messages import message
-from helpers.pdf.language import display_language_marker
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
 MIN_EXPLAINED = 10
