@@ -64,7 +64,9 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
     out.mkdir(parents=True, exist_ok=True)
     root = resolve_data_dir(config.data)
     train = Food11Split(root, "training", config.input_size, "squash")
-    validation = Food11Split(root, "validation", config.input_size, "squash")
+    # The model has the training split's classes: a validation file with another label is skipped
+    # (and named by the split), not scored against an output that does not exist.
+    validation = Food11Split(root, "validation", config.input_size, "squash", num_classes=train.num_classes)
     torch.manual_seed(config.seed)  # before building the model: its initial weights come from it
     model = Food11CNN(train.num_classes, input_size=config.input_size,
                       channel_order=config.channel_order).to(device)

@@ -40,3 +40,15 @@ def test_trains_saves_best_and_resumes(food11_dir, tmp_path):
 def test_cli_reports_bad_data_folder(tmp_path, capsys):
     assert main(["--data", str(tmp_path / "missing"), "--out", str(tmp_path / "o"), "--epochs", "1"]) == 1
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_validation_label_the_training_split_lacks_is_skipped(food11_dir, tmp_path):
+    import shutil
+
+    shutil.copy(food11_dir / "validation" / "0_0.jpg", food11_dir / "validation" / "7_0.jpg")  # a stray class
+    config = TrainConfig(str(food11_dir), str(tmp_path / "run"), epochs=1, batch_size=4, input_size=32, seed=1,
+                         device="cpu")
+    with pytest.warns(UserWarning, match="7_0.jpg"):
+        state = train_classic(config, progress=False)
+    assert torch.load(tmp_path / "run" / "best.pt", weights_only=True)["fc.4.weight"].shape == (2, 512)
+    assert 0 <= state["history"][0]["validation_accuracy"] <= 1
