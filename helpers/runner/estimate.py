@@ -39,7 +39,10 @@ SECTION_GROUPS = {"0": ("data",), "1": ("data", "images", "1"), "2": ("data", "2
 CACHED_OVERHEAD = {"0": 2.0, "1": 2.0, "2": 2.0, "3": 2.0, "4": 4.0, "5": 2.0}
 OVERHEAD = {"0": 3.0, "1": 2.0, "2": 8.0, "3": 10.0, "4": 5.0, "5": 6.0}
 RESULT_CODE = ("setup.py", "cache.py", "cached.py")  # of helpers/report: the rest narrates
-PRESENTATION = ("plotting", "runner", "pdf")  # packages of helpers whose edits change no result
+NO_RESULT_CODE = ("plotting", "runner", "pdf", "training")  # packages of helpers the report's results never run
+# What each section's passes are timed by (PassCosts fields): a cached section needs none of them.
+NEEDS = {"0": ("forward", "decode"), "1": ("backward",), "2": ("forward", "ascent"), "3": ("lime",),
+         "4": ("forward", "backward"), "5": ("backward", "curve", "lime")}
 LANGUAGES = ("en", "zh-TW")
 
 
@@ -61,55 +64,65 @@ class PassCosts:
     curve: float = 0.0
 
 
-def _seconds(fn: Callable[[], Any], repeats: int, cuda: bool, warm_up: bool = False) -> float:
-    """Median wall time of ``fn()`` (after an untimed call if ``warm_up``)."""
+def _seconds(fn: Callable[[], Any], repeats: int, cuda: bool) -> float:
+    """Median wall time of ``fn()`` over ``repeats`` calls."""
     times = []
-    for _ in range(repeats + warm_up):
+    for _ in range(repeats):
         start = time.perf_counter()
         fn()
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
-    return statistics.median(times[warm_up:])
+    return statistics.median(times)
 
 
 def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, ascent: Callable[[str, int, int], Any],
               grid: int, decode: float = 0.0, repeats: int = 1, ascent_steps: int = 4,
-              lime_predict: Callable[[np.ndarray], Any] | None = None) -> PassCosts:
+              lime_predict: Callable[[np.ndarray], Any] | None = None,
+              needs: Collection[str] = ("forward", "backward", "decode", "curve", "lime", "ascent")) -> PassCosts:
     """Time the passes as the explainers run them (eval mode, frozen weights) on ``images`` (a few
     real ones, repeated to the report's batch sizes). ``ascent(method, filters, steps)`` runs
     section 2's gradient ascent: timed with ``ascent_steps`` steps (its start and end count as one).
     ``lime_predict``: LIME's classifier function (:meth:`LimeExplainer.predict_fn`); without it a
-    LIME sample costs a forward."""
+    LIME sample costs a forward. Only the costs in ``needs`` are timed (the others are 0): a
+    section served from the cache needs none. Each kind of pass runs once untimed on two images
+    first: a first call's set-up is no cost of the report."""
     device = next(model.parameters()).device
+    cuda = device.type == "cuda"
 
     def batch(n: int) -> torch.Tensor:
         return images.repeat(-(-n // len(images)), 1, 1, 1)[:n].to(device)
+
+    def per_image(fn: Callable[[torch.Tensor], Any], x: torch.Tensor) -> float:
+        fn(x[:2])
+        return _seconds(lambda: fn(x), repeats, cuda) / len(x)
 
     def gradient(x: torch.Tensor) -> None:
         x = x.clone().requires_grad_(True)
         torch.autograd.grad(model(x).max(1).values.sum(), x)
 
     def step(filters: int) -> float:  # one step of each method
-        return sum(_seconds(lambda: ascent(method, filters, ascent_steps), repeats, cuda, warm_up=True)
+        ascent("plain", filters, 1)
+        return sum(_seconds(lambda: ascent(method, filters, ascent_steps), repeats, cuda)
                    for method in ("plain", "fourier")) / (ascent_steps + 1)
 
-    # Untimed passes first (small ones, or one of each kind): a first call's set-up is no cost of the report.
-    x_fwd, x_bwd, cuda = batch(max(batch_size, 32)), batch(batch_size), device.type == "cuda"
+    x_fwd, x_bwd = batch(max(batch_size, 32)), batch(batch_size)
+    forward = backward = curve = lime = ascent_one = ascent_grid = 0.0
     with frozen_eval(model):
-        with torch.no_grad():
-            model(x_fwd[:2])
-            forward = _seconds(lambda: model(x_fwd), repeats, cuda) / len(x_fwd)
-        gradient(x_bwd[:2])
-        backward = _seconds(lambda: gradient(x_bwd), repeats, cuda) / len(x_bwd)
-        with torch.inference_mode(), temporary_channels_last(model, True):
-            x_cl = x_fwd.contiguous(memory_format=torch.channels_last)
-            curve = _seconds(lambda: model(x_cl), repeats, cuda, warm_up=True) / len(x_fwd)
-        lime = forward
-        if lime_predict is not None:
-            x_hwc = x_fwd.permute(0, 2, 3, 1).cpu().double().numpy()
-            lime = _seconds(lambda: lime_predict(x_hwc), repeats, cuda, warm_up=True) / len(x_fwd)
-    return PassCosts(forward, backward, decode, step(1), step(grid), lime, curve)
+        if "forward" in needs or ("lime" in needs and lime_predict is None):
+            with torch.no_grad():
+                forward = per_image(model, x_fwd)
+        if "backward" in needs:
+            backward = per_image(gradient, x_bwd)
+        if "curve" in needs:
+            with torch.inference_mode(), temporary_channels_last(model, True):
+                curve = per_image(model, x_fwd.contiguous(memory_format=torch.channels_last))
+        if "lime" in needs:
+            lime = forward if lime_predict is None else \
+                per_image(lime_predict, x_fwd.permute(0, 2, 3, 1).cpu().double().numpy())
+    if "ascent" in needs:
+        ascent_one, ascent_grid = step(1), step(grid)
+    return PassCosts(forward, backward, decode if "decode" in needs else 0.0, ascent_one, ascent_grid, lime, curve)
 
 
 def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_split: int,
@@ -143,7 +156,7 @@ def section_signatures(p: Mapping[str, Any], model: torch.nn.Module, files: Coll
         digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
     for source in sorted((root / "helpers").rglob("*.py")):  # the code that computes results (edits err long)
         package = source.relative_to(root / "helpers").parts[0]
-        if package not in PRESENTATION and (package != "report" or source.name in RESULT_CODE):
+        if package not in NO_RESULT_CODE and (package != "report" or source.name in RESULT_CODE):
             digest.update(source.read_bytes())
     common = digest.hexdigest()
     return {k: hashlib.sha256(json.dumps([common] + [[name, repr(p.get(name))] for g in groups for name in GROUPS[g]])
@@ -216,13 +229,14 @@ def estimate_report(run: Any, repeats: int = 1) -> Estimate:
     done = set(done_signatures(run.cache.root)) if run.cache.enabled else set()
     cached = [k for k, s in signatures.items() if s in done]
     grid = min(p["n_grid_filters"], run.layer_filters)
-    if len(cached) == len(signatures):  # all cached: no passes to time
-        costs = PassCosts(0, 0, 0, 0, 0)
-    else:
+    needs = {need for k in signatures if k not in cached for need in NEEDS[k]}
+    lime_predict = None
+    if "lime" in needs:
         with frozen_eval(run.model):  # LIME's classifier function as section 3 runs it
             lime_predict = LimeExplainer(run.model, batch_size=max(p["batch_size"], 32)).predict_fn(
                 images[:1].to(run.loaded.device))
-        costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict)
+    costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict,
+                      needs=needs)
     n_images = len(p["image_ids"]) or p["n_images"] or max(len({r.label for r in split.records}), MIN_EXPLAINED)
     seconds = section_seconds(costs, p, n_images, len(split), cached, run.cache.enabled)
     cache_dir = str(Path(run.cache.root).resolve()) if run.cache.enabled else None

@@ -69,14 +69,30 @@ def test_calibrate_times_the_report_batch_sizes_and_restores_the_model():
     costs = est.calibrate(model, torch.rand(3, 3, 16, 16), batch_size=4, ascent=lambda *args: ascents.append(args),
                           grid=3, decode=0.25, repeats=2, lime_predict=lime_predict)
     assert (32, False) in seen and (4, True) in seen  # forwards at max(batch_size, 32), gradients at batch_size
-    assert sorted(set(ascents)) == [("fourier", 1, 4), ("fourier", 3, 4), ("plain", 1, 4), ("plain", 3, 4)]
-    assert set(predicted) == {((32, 16, 16, 3), np.dtype(np.float64))} and len(predicted) == 3  # a warm-up, 2 timed
+    assert sorted(set(ascents)) == [("fourier", 1, 4), ("fourier", 3, 4), ("plain", 1, 1), ("plain", 1, 4),
+                                    ("plain", 3, 1), ("plain", 3, 4)]  # 1-step warm-ups, then 4 steps timed
+    assert predicted == [((2, 16, 16, 3), np.dtype(np.float64))] + [((32, 16, 16, 3), np.dtype(np.float64))] * 2
     assert costs.decode == 0.25 and min(costs.forward, costs.backward, costs.ascent_one, costs.ascent_grid,
                                         costs.lime, costs.curve) > 0
     assert model.training and all(p.requires_grad for p in model.parameters())
     assert all(p.is_contiguous() for p in model.parameters())  # the curves' channels_last weights put back
     without = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: None, grid=1)
     assert without.lime == without.forward  # no classifier function: a LIME sample costs a forward
+
+
+def test_calibrate_times_only_what_the_uncached_sections_need():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
+    grads, ascents = [], []
+    model.register_forward_pre_hook(lambda module, args: grads.append(torch.is_grad_enabled()))
+    costs = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: ascents.append(args), grid=2,
+                          decode=0.5, needs={"backward"})
+    assert costs.backward > 0 and costs.forward == costs.lime == costs.curve == costs.ascent_one == costs.decode == 0
+    assert all(grads) and not ascents  # gradients only: no forward-only pass, no ascent
+    nothing = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: ascents.append(args), grid=2,
+                            needs=())
+    assert nothing == est.PassCosts(0, 0, 0, 0, 0) and not ascents
+    assert {need for k in est.SECTION_GROUPS for need in est.NEEDS[k]} == {
+        "forward", "backward", "decode", "lime", "curve", "ascent"}  # every section is timed by something
 
 
 def _files(tmp_path, n=3):
@@ -179,11 +195,12 @@ def test_the_estimate_reads_parameters_the_notebook_has():
 def test_signatures_follow_the_code_that_computes_results(tmp_path):
     root, model, files = tmp_path / "project", nn.Linear(2, 2), _files(tmp_path)
     for name in ("explain/saliency.py", "report/cached.py", "report/messages.py", "plotting/grids.py",
-                 "runner/progress.py"):
+                 "runner/progress.py", "training/train_classic.py"):
         (root / "helpers" / name).parent.mkdir(parents=True, exist_ok=True)
         (root / "helpers" / name).write_text("# v1")
     base = est.section_signatures(PARAMS, model, files, root)
     for name, counts in [("report/messages.py", False), ("plotting/grids.py", False), ("runner/progress.py", False),
+                         ("training/train_classic.py", False),
                          ("explain/saliency.py", True), ("report/cached.py", True)]:
         (root / "helpers" / name).write_text("# edited")
         assert (est.section_signatures(PARAMS, model, files, root) != base) == counts, name
