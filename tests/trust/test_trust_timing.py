@@ -50,3 +50,20 @@ def test_time_per_image_is_the_best_call_divided_by_the_batch_and_skips_the_warm
 def test_repeats_must_be_positive():
     with pytest.raises(ValueError, match="repeats"):
         time_per_image(lambda inputs: None, torch.zeros(1, 3, 2, 2), repeats=0)
+
+
+def test_a_cuda_input_is_timed_after_the_gpu_finished(monkeypatch):
+    clock, events = FakeClock(), []
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda: events.append(("sync", clock.now)))
+
+    def fn(inputs):
+        clock.now += 1.0  # queued work: the clock must not be read before it finishes
+        events.append(("call", clock.now))
+
+    class CudaBatch:  # what timed reads of a CUDA tensor (this machine has no GPU)
+        is_cuda, shape = True, (2, 3, 4, 4)
+
+    assert timed(fn, CudaBatch(), clock=clock)[1] == 0.5
+    assert [e[0] for e in events] == ["sync", "call", "sync"]
+    timed(fn, torch.zeros(2, 3, 4, 4), clock=clock)  # a CPU tensor: nothing to wait for
+    assert [e[0] for e in events] == ["sync", "call", "sync", "call"]
