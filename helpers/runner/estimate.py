@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import statistics
 import time
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass
@@ -24,6 +23,7 @@ import torch
 from helpers.explain.base import frozen_eval, temporary_channels_last
 from helpers.report.cache import PROJECT_ROOT, model_fingerprint
 from helpers.runner.progress import done_signatures
+from helpers.trust.timing import time_per_image
 
 # Parameters that results depend on, by group; SECTION_GROUPS says which groups each section reads.
 GROUPS = {"data": ("data_dir", "model_arch", "checkpoint", "channel_order", "input_size", "split", "batch_size"),
@@ -64,18 +64,6 @@ class PassCosts:
     curve: float = 0.0
 
 
-def _seconds(fn: Callable[[], Any], repeats: int, cuda: bool) -> float:
-    """Median wall time of ``fn()`` over ``repeats`` calls."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        if cuda:
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, ascent: Callable[[str, int, int], Any],
               grid: int, decode: float = 0.0, repeats: int = 1, ascent_steps: int = 4,
               lime_predict: Callable[[np.ndarray], Any] | None = None,
@@ -88,14 +76,14 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
     section served from the cache needs none. Each kind of pass runs once untimed on two images
     first: a first call's set-up is no cost of the report."""
     device = next(model.parameters()).device
-    cuda = device.type == "cuda"
+    one = torch.empty(1, device=device)  # times a call that takes no images (on the model's device)
 
     def batch(n: int) -> torch.Tensor:
         return images.repeat(-(-n // len(images)), 1, 1, 1)[:n].to(device)
 
-    def per_image(fn: Callable[[torch.Tensor], Any], x: torch.Tensor) -> float:
+    def per_image(fn: Callable[[Any], Any], x: Any) -> float:
         fn(x[:2])
-        return _seconds(lambda: fn(x), repeats, cuda) / len(x)
+        return time_per_image(fn, x, repeats)
 
     def gradient(x: torch.Tensor) -> None:
         x = x.clone().requires_grad_(True)
@@ -103,7 +91,7 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
 
     def step(filters: int) -> float:  # one step of each method
         ascent("plain", filters, 1)
-        return sum(_seconds(lambda: ascent(method, filters, ascent_steps), repeats, cuda)
+        return sum(time_per_image(lambda _: ascent(method, filters, ascent_steps), one, repeats)
                    for method in ("plain", "fourier")) / (ascent_steps + 1)
 
     x_fwd, x_bwd = batch(max(batch_size, 32)), batch(batch_size)
