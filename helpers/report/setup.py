@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -55,6 +56,13 @@ def ci(interval: Any, percent: bool = False, digits: int = 2) -> str:
 def _first_line(error: BaseException) -> str:
     text = str(error).strip().replace("\n", " ")
     return text or type(error).__name__
+
+
+def explained_count(n_images: int | None, labels: Iterable[int]) -> int:
+    """How many images the automatic choice explains: ``n_images``, else one per class and at least
+    MIN_EXPLAINED, so that section 5's paired comparisons can conclude (with fewer, their
+    intervals nearly always include 0)."""
+    return n_images or max(len(set(labels)), MIN_EXPLAINED)
 
 
 @dataclass
@@ -228,10 +236,8 @@ class Report:
             chosen = [i for i in (split.index_of(x) for x in p.image_ids) if i in position]
         else:
             labels = predictions.labels.numpy()
-            # Default: one image per class, and at least MIN_EXPLAINED so that section 5's paired
-            # comparisons can conclude (with fewer, their intervals nearly always include 0).
-            n = p.n_images or max(len(set(labels.tolist())), MIN_EXPLAINED)
-            picked = select_images(labels, predictions.predicted.numpy(), n, p.seed)
+            picked = select_images(labels, predictions.predicted.numpy(), explained_count(p.n_images, labels.tolist()),
+                                   p.seed)
             chosen = [int(predictions.indices[k]) for k in picked]
         images, labels, kept = split.load_many(chosen)
         rows = [position[i] for i in kept]

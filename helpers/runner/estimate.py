@@ -200,7 +200,7 @@ def estimate_report(run: Any, repeats: int = 1) -> Estimate:
     """The estimate for an opened report (:func:`helpers.report.setup.open_report`); takes a few
     seconds: the calibration runs the model at the report's batch sizes."""
     from helpers.explain import ActivationMaximization, LimeExplainer
-    from helpers.report.setup import MIN_EXPLAINED
+    from helpers.report.setup import explained_count
 
     p, split = vars(run.params), run.split
     start = time.perf_counter()
@@ -225,7 +225,7 @@ def estimate_report(run: Any, repeats: int = 1) -> Estimate:
                 images[:1].to(run.loaded.device))
     costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict,
                       needs=needs)
-    n_images = len(p["image_ids"]) or p["n_images"] or max(len({r.label for r in split.records}), MIN_EXPLAINED)
+    n_images = len(p["image_ids"]) or explained_count(p["n_images"], (r.label for r in split.records))
     seconds = section_seconds(costs, p, n_images, len(split), cached, run.cache.enabled)
     cache_dir = str(Path(run.cache.root).resolve()) if run.cache.enabled else None
     return Estimate(seconds, cached, run.loaded.device.type, costs, signatures, cache_dir)
