@@ -94,12 +94,9 @@ def run_summary(notebook: nbformat.NotebookNode) -> dict:
 
 def report_estimate(notebook: nbformat.NotebookNode) -> dict:
     """The run-time estimate the report's set-up showed (seconds per section "0"-"5", total), {} if absent."""
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            found = output.get("metadata", {}).get("report_estimate")
-            if isinstance(found, dict):
-                return found
-    return {}
+    from helpers.runner.progress import shown_estimate
+
+    return next((found for cell in notebook.cells if (found := shown_estimate(cell.get("outputs", [])))), {})
 
 
 def read(path: Path) -> nbformat.NotebookNode:

@@ -22,7 +22,7 @@ import torch
 
 from helpers.explain.base import frozen_eval, temporary_channels_last
 from helpers.report.cache import PROJECT_ROOT, model_fingerprint
-from helpers.runner.progress import done_signatures
+from helpers.runner.progress import ESTIMATE_KEY, done_signatures
 from helpers.trust.timing import time_per_image
 
 # Parameters that results depend on, by group; SECTION_GROUPS says which groups each section reads.
@@ -193,7 +193,7 @@ class Estimate:
 
         label, end = {"en": ("**Estimated run time:** ", "."), "zh-TW": ("**預估執行時間**：", "。")}[language]
         data = {**asdict(self), "total": self.total, "text": {k: self.text(k) for k in LANGUAGES}}
-        display(Markdown(label + self.text(language) + end), metadata={"report_estimate": data})
+        display(Markdown(label + self.text(language) + end), metadata={ESTIMATE_KEY: data})
 
 
 def estimate_report(run: Any, repeats: int = 1) -> Estimate:

@@ -20,6 +20,7 @@ from typing import Any, TextIO
 from unicodedata import east_asian_width
 
 RECORD = "report_sections.json"
+ESTIMATE_KEY = "report_estimate"  # the output metadata where Estimate.show leaves its numbers
 
 
 def done_signatures(cache_dir: str | Path) -> list[str]:
@@ -36,6 +37,15 @@ def record_done(cache_dir: str | Path, signature: str, keep: int = 500) -> None:
     done = [s for s in done_signatures(cache_dir) if s != signature][-(keep - 1):] + [signature]
     Path(cache_dir).mkdir(parents=True, exist_ok=True)
     (Path(cache_dir) / RECORD).write_text(json.dumps(done))
+
+
+def shown_estimate(outputs: Any) -> dict | None:
+    """The numbers of the estimate shown in a cell's ``outputs`` (None when it shows none)."""
+    for output in outputs:
+        found = output.get("metadata", {}).get(ESTIMATE_KEY)
+        if isinstance(found, dict) and isinstance(found.get("seconds"), dict):
+            return found
+    return None
 
 
 def section_heading(cell: Any, language: str) -> tuple[str, str | None] | None:
@@ -76,12 +86,11 @@ class RunProgress:
             self.step(*heading)
 
     def on_cell_executed(self, cell: Any, cell_index: int, **_: Any) -> None:
-        for output in cell.get("outputs", []):
-            found = output.get("metadata", {}).get("report_estimate")
-            if isinstance(found, dict) and isinstance(found.get("seconds"), dict):
-                self.estimate = found
-                text = found.get("text", {}).get(self.language, "")
-                self._write(f"[{self._show(self.clock() - self.started)}] estimate: {text}", final=True)
+        found = shown_estimate(cell.get("outputs", []))
+        if found is not None:
+            self.estimate = found
+            text = found.get("text", {}).get(self.language, "")
+            self._write(f"[{self._show(self.clock() - self.started)}] estimate: {text}", final=True)
 
     def step(self, name: str, key: str | None = None) -> None:
         """End the current section (completed) and start ``name`` (``key``: its number in the estimate)."""

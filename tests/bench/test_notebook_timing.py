@@ -8,7 +8,7 @@ import pytest
 
 from datetime import datetime, timedelta, timezone
 
-from bench.notebook_timing import SET_UP, cell_at, cell_times, run_summary, section_seconds
+from bench.notebook_timing import SET_UP, cell_at, cell_times, report_estimate, run_summary, section_seconds
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -78,3 +78,12 @@ def test_the_cell_running_at_a_time_is_found():
 def test_run_summary_is_read_from_the_output():
     assert run_summary(notebook()) == {"cache_hits": ["a"], "cache_misses": []}
     assert run_summary(nbformat.v4.new_notebook()) == {}
+
+
+def test_report_estimate_is_what_the_set_up_showed():
+    shown = {"seconds": {"0": 3.0, "1": 4.0}, "total": 7.0}
+    cells = [_code("x = 1", 1.0, [nbformat.v4.new_output("stream", name="stdout", text="1\n")]),
+             _code("estimate.show()", 2.0, [nbformat.v4.new_output("display_data", data={"text/markdown": "about 7 s"},
+                                                                   metadata={"report_estimate": shown})])]
+    assert report_estimate(nbformat.v4.new_notebook(cells=cells)) == shown
+    assert report_estimate(nbformat.v4.new_notebook(cells=cells[:1])) == {}
