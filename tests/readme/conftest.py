@@ -1,13 +1,12 @@
 """Fixtures of the README test (see readme_clone for the clone and the example paths)."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from readme_clone import head_commit, make_fresh_clone, missing_prerequisite
+from readme_clone import head_commit, make_fresh_clone
 
 
 @pytest.fixture(scope="session")
@@ -27,9 +26,3 @@ def clone_commit() -> str:
 def fresh_clone(tmp_path, results_cache, clone_commit) -> Callable[[], Path]:
     return lambda: make_fresh_clone(tmp_path / "clone", results_cache, clone_commit)
 
-
-@pytest.fixture(scope="session")
-def pdf_tools() -> None:
-    missing = [tool for tool in ("xelatex", "pandoc", "pdftotext", "pdfimages", "pdfinfo") if not shutil.which(tool)]
-    if missing:
-        missing_prerequisite(f"PDF prerequisites missing {missing}: run tools/install_system_packages.sh")
