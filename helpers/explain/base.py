@@ -8,6 +8,7 @@ image), an int (that class for all images) or a sequence / 1-D tensor (one class
 from __future__ import annotations
 
 import contextlib
+import copy
 from collections.abc import Iterator, Sequence
 from typing import Union
 
@@ -111,6 +112,9 @@ class Explainer:
 
     #: whether SmoothGrad may wrap this explainer (it needs gradients of the input)
     supports_noise: bool = True
+    #: whether the method may run on a faster copy of its model (:meth:`on_model`): it only calls
+    #: the model and hooks its rectifiers, holding no other reference into the model
+    runs_on_copy: bool = False
 
     def __init__(self, model: nn.Module, eval_mode: bool = True, channels_last: bool = False) -> None:
         if not isinstance(model, nn.Module):
@@ -120,6 +124,18 @@ class Explainer:
         self.channels_last = channels_last
 
     # -- pieces used by subclasses and by SmoothGrad ------------------------------------------
+    def on_model(self, model: nn.Module) -> Explainer:
+        """This explainer with the same settings, bound to ``model`` (e.g. a faster copy of its
+        own, see :mod:`helpers.models.fast_copy`); subclasses refresh per-model state in
+        ``_bind``."""
+        bound = copy.copy(self)
+        bound.model = model
+        bound._bind()
+        return bound
+
+    def _bind(self) -> None:
+        """Recompute whatever the explainer derives from ``self.model`` (nothing here)."""
+
     def _to_device(self, inputs: Tensor) -> Tensor:
         x = inputs.detach().to(model_device(self.model))
         if self.channels_last:

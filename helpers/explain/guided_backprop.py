@@ -27,6 +27,11 @@ from .saliency import REDUCTIONS, reduce_gradient
 RULES = ("guided", "deconvnet")
 
 
+def rectifiers(model: nn.Module) -> list[nn.Module]:
+    """The model's ``nn.ReLU`` / ``nn.ReLU6`` modules, the ones the rules apply to."""
+    return [m for m in model.modules() if _bounds(m) is not None]
+
+
 def _bounds(module: nn.Module) -> tuple[float, float] | None:
     # ReLU6 subclasses Hardtanh, not ReLU: check it explicitly (this is Captum's blind spot).
     if isinstance(module, nn.ReLU6):
@@ -99,6 +104,8 @@ class GuidedBackprop(Explainer):
     this one does not.
     """
 
+    runs_on_copy = True
+
     def __init__(self, model: nn.Module, rule: str = "guided", reduction: str = "none",
                  eval_mode: bool = True, channels_last: bool = False) -> None:
         super().__init__(model, eval_mode=eval_mode, channels_last=channels_last)
@@ -108,9 +115,12 @@ class GuidedBackprop(Explainer):
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.rule = rule
         self.reduction = reduction
-        self._rectifiers = [m for m in model.modules() if _bounds(m) is not None]
+        self._bind()
+
+    def _bind(self) -> None:
+        self._rectifiers = rectifiers(self.model)
         if not self._rectifiers:
-            raise ValueError(f"{type(model).__name__} has no nn.ReLU / nn.ReLU6 modules, so there is nothing to "
+            raise ValueError(f"{type(self.model).__name__} has no nn.ReLU / nn.ReLU6 modules, so there is nothing to "
                              "apply the guided-backprop rule to (functional F.relu calls cannot be hooked); "
                              "use nn.ReLU modules in the model")
 

@@ -43,6 +43,8 @@ class IntegratedGradients(Explainer):
     Returns attributions with the shape of the inputs.
     """
 
+    runs_on_copy = True
+
     def __init__(self, model: nn.Module, baseline: float | Tensor = 0.0, n_steps: int = 50,
                  method: str = "gausslegendre", batch_size: int = 32, eval_mode: bool = True,
                  channels_last: bool = False) -> None:

@@ -37,6 +37,8 @@ class Saliency(Explainer):
     input gradient is computed, which makes each backward pass cheaper.
     """
 
+    runs_on_copy = True
+
     def __init__(self, model: nn.Module, reduction: str = "max_abs", objective: str = "score",
                  eval_mode: bool = True, channels_last: bool = False) -> None:
         super().__init__(model, eval_mode=eval_mode, channels_last=channels_last)

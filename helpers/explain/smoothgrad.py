@@ -31,10 +31,11 @@ import torch
 from torch import Tensor, nn
 
 from helpers.device import progress_enabled
+from helpers.models.fast_copy import make_fast_copy
 
 from .base import (Explainer, TargetType, check_inputs, check_logits, class_scores, frozen_eval,
                    temporary_channels_last)
-from .guided_backprop import GuidedBackprop, _positive_part
+from .guided_backprop import GuidedBackprop, _positive_part, rectifiers
 from .saliency import Saliency, reduce_gradient
 
 VARIANTS = ("mean", "mean_square", "variance")
@@ -59,6 +60,11 @@ class SmoothGrad(Explainer):
         progress: show a tqdm bar (None: only in an interactive terminal; TQDM_DISABLE=1 wins).
         share_passes: a :class:`SharedPasses` group; members with the same settings and the other
             rule (plain / guided gradient) share their forward passes (module docstring).
+        fast_copy: run the noisy passes on a faster copy of the model (BatchNorm folded into the
+            convolutions, rectifiers in place, channels_last; :mod:`helpers.models.fast_copy`),
+            made per call so it follows the model's weights; maps equal the model's own up to
+            float32 rounding. Used for Saliency, GuidedBackprop and IntegratedGradients when the
+            model is in eval mode, has no hooks and can be traced; otherwise the model itself runs.
 
     ``attribute(inputs, target=None, noise=None)``: ``noise`` (N, n_samples, C, H, W) replaces the
     random draw (exact comparisons with Captum). Returns the explainer's map shape. The noise of
@@ -68,7 +74,7 @@ class SmoothGrad(Explainer):
 
     def __init__(self, explainer: Explainer, sigma: float = 0.2, n_samples: int = 200, variant: str = "mean",
                  batch_size: int | None = None, seed: int | None = 0, progress: bool | None = None,
-                 share_passes: SharedPasses | None = None) -> None:
+                 share_passes: SharedPasses | None = None, fast_copy: bool = True) -> None:
         if not isinstance(explainer, Explainer) or not explainer.supports_noise:
             raise TypeError(f"SmoothGrad wraps a gradient explainer of helpers.explain, got {type(explainer).__name__}")
         super().__init__(explainer.model, eval_mode=explainer.eval_mode, channels_last=explainer.channels_last)
@@ -90,6 +96,7 @@ class SmoothGrad(Explainer):
         if share_passes is not None and not isinstance(share_passes, SharedPasses):
             raise TypeError(f"share_passes must be a SharedPasses group, got {type(share_passes).__name__}")
         self.share_passes = share_passes
+        self.fast_copy = bool(fast_copy)
         if share_passes is not None:
             share_passes.members.add(self)
 
@@ -122,29 +129,43 @@ class SmoothGrad(Explainer):
         stdev = (self.sigma * (flat.amax(1) - flat.amin(1))).reshape(n, 1, 1, 1)
         # self's rule first, then each other rule once (two identical partners share one backward)
         rules = list(dict.fromkeys([_shared_rule(self)] + [_shared_rule(p) for p in partners])) if partners else []
-        session = _switchable_guided_gates(self, partners) if partners else self.explainer._session()
-        with frozen_eval(self.model, self.eval_mode), temporary_channels_last(self.model, self.channels_last), session \
-                as gates:
+        with frozen_eval(self.model, self.eval_mode):
+            # targets from the model itself: a near-tie must not resolve differently on the copy
             resolved = self.explainer._resolve(x, target)
-            sums = [_Sums(self.variant) for _ in (rules or [None])]
-            bar = tqdm.tqdm(total=n * per, desc="SmoothGrad", unit="img", disable=not progress_enabled(self.progress))
-            try:
-                for noisy, rows in _noisy_batches(x, stdev, per, self.batch_size, generator, noise):
-                    noisy = noisy.contiguous(memory_format=torch.channels_last) if self.channels_last else noisy
-                    if rules:
-                        maps = _gradients_by_rule(self.model, noisy, resolved[rows], rules, gates)
-                    else:
-                        maps = [self.explainer._attribute_batch(noisy, resolved[rows]).detach()]
-                    for total, attr in zip(sums, maps):
-                        total.add(rows, attr, n)
-                    bar.update(len(rows))
-            finally:
-                bar.close()
+            explainer = self._explainer_for_passes(x)
+            channels_last = self.channels_last or explainer is not self.explainer
+            session = _switchable_guided_gates(explainer.model) if partners else explainer._session()
+            with temporary_channels_last(explainer.model, self.channels_last), session as gates:
+                sums = [_Sums(self.variant) for _ in (rules or [None])]
+                bar = tqdm.tqdm(total=n * per, desc="SmoothGrad", unit="img",
+                                disable=not progress_enabled(self.progress))
+                try:
+                    for noisy, rows in _noisy_batches(x, stdev, per, self.batch_size, generator, noise):
+                        noisy = noisy.contiguous(memory_format=torch.channels_last) if channels_last else noisy
+                        if rules:
+                            maps = _gradients_by_rule(explainer.model, noisy, resolved[rows], rules, gates)
+                        else:
+                            maps = [explainer._attribute_batch(noisy, resolved[rows]).detach()]
+                        for total, attr in zip(sums, maps):
+                            total.add(rows, attr, n)
+                        bar.update(len(rows))
+                finally:
+                    bar.close()
         results = [total.result(per) for total in sums]
         if partners and _model_state(self.model) == state_before:  # e.g. no BatchNorm statistics updated
             for partner, request in zip(partners, requests):
                 group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
         return results[0]
+
+
+    def _explainer_for_passes(self, x: Tensor) -> Explainer:
+        """The wrapped explainer bound to a faster copy of the model (``fast_copy``), or the
+        wrapped explainer itself where no copy may be used (see helpers.models.fast_copy)."""
+        if self.fast_copy and self.explainer.runs_on_copy:
+            copy = make_fast_copy(self.model, x[:4])
+            if copy is not None:
+                return self.explainer.on_model(copy)
+        return self.explainer
 
 
 # -- noisy batches and running sums ---------------------------------------------------------------
@@ -221,7 +242,7 @@ def _shared_rule(sg: SmoothGrad) -> _Rule | None:
 def _settings(sg: SmoothGrad) -> tuple:
     e = sg.explainer
     return (sg.sigma, sg.n_samples, sg.variant, sg.batch_size, sg.seed, sg.eval_mode, sg.channels_last,
-            e.eval_mode, e.channels_last)
+            sg.fast_copy, e.eval_mode, e.channels_last)
 
 
 def _shares_passes(sg: SmoothGrad, other: SmoothGrad) -> bool:
@@ -247,10 +268,9 @@ class _GuidedGates:
 
 
 @contextlib.contextmanager
-def _switchable_guided_gates(sg: SmoothGrad, partners: list[SmoothGrad]) -> Iterator[_GuidedGates]:
-    guided = next(e for e in [sg.explainer] + [p.explainer for p in partners] if isinstance(e, GuidedBackprop))
+def _switchable_guided_gates(model: nn.Module) -> Iterator[_GuidedGates]:
     gates = _GuidedGates()
-    handles = [module.register_forward_hook(gates.forward_hook) for module in guided._rectifiers]
+    handles = [module.register_forward_hook(gates.forward_hook) for module in rectifiers(model)]
     try:
         yield gates
     finally:

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from helpers.explain.base import frozen_eval, temporary_channels_last
+from helpers.models.fast_copy import make_fast_copy
 from helpers.report.cache import PROJECT_ROOT, model_fingerprint
 from helpers.runner.progress import ESTIMATE_KEY, done_signatures
 from helpers.trust.timing import time_per_image
@@ -42,7 +43,7 @@ RESULT_CODE = ("setup.py", "cache.py", "cached.py")  # of helpers/report: the re
 NO_RESULT_CODE = ("plotting", "runner", "pdf", "training")  # packages of helpers the report's results never run
 # What each section's passes are timed by (PassCosts fields): a cached section needs none of them.
 NEEDS = {"0": ("forward", "decode"), "1": ("backward",), "2": ("forward", "ascent"), "3": ("lime",),
-         "4": ("forward", "backward"), "5": ("backward", "curve", "lime")}
+         "4": ("backward", "noisy"), "5": ("backward", "curve", "lime")}
 LANGUAGES = ("en", "zh-TW")
 
 
@@ -53,7 +54,8 @@ class PassCosts:
     perturbed sample through LIME's classifier function (BatchNorm folded, channels_last input),
     ``curve`` a forward of section 5's deletion/insertion curves (channels_last, inference mode);
     ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
-    the filter grid."""
+    the filter grid; ``noisy_forward`` / ``noisy_backward``: a forward / a forward+backward at
+    ``batch_size`` on the faster copy SmoothGrad runs its noisy passes on (channels_last input)."""
 
     forward: float
     backward: float
@@ -62,12 +64,15 @@ class PassCosts:
     ascent_grid: float
     lime: float = 0.0
     curve: float = 0.0
+    noisy_forward: float = 0.0
+    noisy_backward: float = 0.0
 
 
 def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, ascent: Callable[[str, int, int], Any],
               grid: int, decode: float = 0.0, repeats: int = 1, ascent_steps: int = 4,
               lime_predict: Callable[[np.ndarray], Any] | None = None,
-              needs: Collection[str] = ("forward", "backward", "decode", "curve", "lime", "ascent")) -> PassCosts:
+              needs: Collection[str] = ("forward", "backward", "decode", "curve", "lime", "ascent", "noisy"),
+              ) -> PassCosts:
     """Time the passes as the explainers run them (eval mode, frozen weights) on ``images`` (a few
     real ones, repeated to the report's batch sizes). ``ascent(method, filters, steps)`` runs
     section 2's gradient ascent: timed with ``ascent_steps`` steps (its start and end count as one).
@@ -85,9 +90,9 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
         fn(x[:2])
         return time_per_image(fn, x, repeats)
 
-    def gradient(x: torch.Tensor) -> None:
+    def gradient(x: torch.Tensor, net: torch.nn.Module = model) -> None:
         x = x.clone().requires_grad_(True)
-        torch.autograd.grad(model(x).max(1).values.sum(), x)
+        torch.autograd.grad(net(x).max(1).values.sum(), x)
 
     def step(filters: int) -> float:  # one step of each method
         ascent("plain", filters, 1)
@@ -95,7 +100,7 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
                    for method in ("plain", "fourier")) / (ascent_steps + 1)
 
     x_fwd, x_bwd = batch(max(batch_size, 32)), batch(batch_size)
-    forward = backward = curve = lime = ascent_one = ascent_grid = 0.0
+    forward = backward = curve = lime = ascent_one = ascent_grid = noisy_forward = noisy_backward = 0.0
     with frozen_eval(model):
         if "forward" in needs or ("lime" in needs and lime_predict is None):
             with torch.no_grad():
@@ -108,9 +113,16 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
         if "lime" in needs:
             lime = forward if lime_predict is None else \
                 per_image(lime_predict, x_fwd.permute(0, 2, 3, 1).cpu().double().numpy())
+        if "noisy" in needs:  # SmoothGrad's passes, on the copy it makes (or the model where it makes none)
+            net = make_fast_copy(model, x_bwd[:2]) or model
+            x_noisy = x_bwd.contiguous(memory_format=torch.channels_last)
+            noisy_backward = per_image(lambda x: gradient(x, net), x_noisy)
+            with torch.no_grad():
+                noisy_forward = per_image(net, x_noisy)
     if "ascent" in needs:
         ascent_one, ascent_grid = step(1), step(grid)
-    return PassCosts(forward, backward, decode if "decode" in needs else 0.0, ascent_one, ascent_grid, lime, curve)
+    return PassCosts(forward, backward, decode if "decode" in needs else 0.0, ascent_one, ascent_grid, lime, curve,
+                     noisy_forward, noisy_backward)
 
 
 def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_split: int,
@@ -120,12 +132,14 @@ def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_spl
     Passes per image: 0: a forward; 1: a gradient; 2: ascent steps (both methods) for the chosen
     filter and for the grid, a forward; 3: lime_samples LIME samples; 4: two gradients (the vanilla
     one is section 1's with saliency_variant "max_abs" and a cache), then smoothgrad_samples passes
-    that serve both SmoothGrads (a forward and two backwards = 2 gradients - 1 forward); 5: Grad-CAM,
+    on the faster copy that serve both SmoothGrads (a forward and two backwards = 2 gradients - 1
+    forward); 5: Grad-CAM,
     3 curve end points and 2 x (trust_steps - 1) curve forwards for each of 8 maps, trust_random_steps
     x 3 maps on the randomised model, and LIME stability on 3 images (2 x trust_lime_samples LIME
     samples); without a cache section 5 also recomputes 3 and 4."""
     f, g, n = costs.forward, costs.backward, n_images
-    lime, smooth = n * p["lime_samples"] * costs.lime, n * (2 * g + p["smoothgrad_samples"] * (2 * g - f))
+    noisy = 2 * costs.noisy_backward - costs.noisy_forward
+    lime, smooth = n * p["lime_samples"] * costs.lime, n * (2 * g + p["smoothgrad_samples"] * noisy)
     reused = n * g if use_cache and p["saliency_variant"] == "max_abs" else 0.0  # section 1's map is the vanilla one
     seconds = {"0": n_split * (f + costs.decode), "1": n * g,
                "2": p["ascent_steps"] * costs.ascent_one + p["ascent_grid_steps"] * costs.ascent_grid + n * f,
@@ -221,7 +235,7 @@ def estimate_report(run: Any, repeats: int = 1) -> Estimate:
     lime_predict = None
     if "lime" in needs:
         with frozen_eval(run.model):  # LIME's classifier function as section 3 runs it
-            lime_predict = LimeExplainer(run.model, batch_size=max(p["batch_size"], 32)).predict_fn(
+            lime_predict = LimeExplainer(run.model, batch_size=p["batch_size"]).predict_fn(
                 images[:1].to(run.loaded.device))
     costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict,
                       needs=needs)

@@ -9,6 +9,7 @@ from captum.attr import GuidedBackprop as CaptumGB
 from captum.attr import IntegratedGradients as CaptumIG
 from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel
 from captum.attr import Saliency as CaptumSaliency
+from scipy.stats import spearmanr
 
 from explain_testutils import assert_close_rel, make_tiny
 from helpers.explain import GradCAM, GuidedBackprop, IntegratedGradients, Saliency, SmoothGrad
@@ -88,8 +89,16 @@ def test_smoothgrad_guided_backprop_matches_noise_tunnel_classic(classic, classi
     torch.manual_seed(7)
     ref = NoiseTunnel(CaptumGB(classic)).attribute(_captum_input(x), nt_type="smoothgrad", nt_samples=n,
                                                    stdevs=stdev, target=3)
-    ours = SmoothGrad(GuidedBackprop(classic), n_samples=n, batch_size=3).attribute(x, 3, noise=noise.view(1, n, 3, 128, 128))
-    assert_close_rel(ours, ref)
+    exact = SmoothGrad(GuidedBackprop(classic), n_samples=n, batch_size=3, fast_copy=False)
+    assert_close_rel(exact.attribute(x, 3, noise=noise.view(1, n, 3, 128, 128)), ref)
+    # The default runs on the faster copy (BatchNorm folded, channels_last): float32 rounding moves a
+    # few near-tie max-pool / ReLU decisions, so single pixels differ by up to ~1 % of the map's
+    # maximum at n = 4 (measured 1.05 %; it shrinks as n grows); the map as a whole is the same.
+    fast = SmoothGrad(GuidedBackprop(classic), n_samples=n, batch_size=3).attribute(
+        x, 3, noise=noise.view(1, n, 3, 128, 128))
+    diff = (fast - ref).abs() / ref.abs().max()
+    assert diff.max() <= 0.03 and diff.mean() <= 1e-3
+    assert spearmanr(fast.flatten(), ref.flatten())[0] >= 0.9999
 
 
 def test_smoothgrad_seeded_noise_is_relative_gaussian():

@@ -41,7 +41,7 @@ class Tiny32(nn.Module):
 
 def test_result_covers_all_classes_and_shapes(coffee_32):
     model = Recorder(Tiny32().eval())
-    [result] = LimeExplainer(model, num_samples=60, n_segments=20, batch_size=16, fuse_batchnorm=False).explain(coffee_32)
+    [result] = LimeExplainer(model, num_samples=60, n_segments=20, batch_size=16, fast_copy=False).explain(coffee_32)
     f = result.segments.max() + 1
     assert result.segments.shape == (32, 32) and result.segments.min() == 0
     assert np.array_equal(np.unique(result.segments), np.arange(f)), "superpixel ids must be 0..F-1"
@@ -132,7 +132,7 @@ def test_fused_batchnorm_copy_gives_same_explanation_and_leaves_model_alone(coff
     explainer = LimeExplainer(model, num_samples=40, n_segments=15)
     assert explainer._inference_model(x) is not model  # the fused copy is used
     fused = explainer.explain(x)[0]
-    plain = LimeExplainer(model, num_samples=40, n_segments=15, fuse_batchnorm=False).explain(x)[0]
+    plain = LimeExplainer(model, num_samples=40, n_segments=15, fast_copy=False).explain(x)[0]
     # a random model is nearly flat (weights ~1e-5): float32 rounding of the fused convs shows at ~1e-3
     assert np.abs(fused.weights - plain.weights).max() <= 5e-3 * np.abs(plain.weights).max()
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())

@@ -20,9 +20,10 @@ PARAMS = {"data_dir": "default", "model_arch": "classic", "checkpoint": None, "c
           "smoothgrad_samples": 3, "lime_samples": 7, "lime_segments": 50, "trust_steps": 4, "trust_substrate": "zero",
           "trust_random_steps": 2, "trust_lime_samples": 5, "language": "en", "progress": None}
 # One forward 1 s, one forward+backward 10 s, decoding 0.5 s per image; ascent steps 100 s / 1000 s;
-# a LIME sample 0.25 s, a curve forward 0.125 s (all exact in binary: the sums compare with ==).
+# a LIME sample 0.25 s, a curve forward 0.125 s, SmoothGrad's forward 0.5 s and forward+backward 4 s
+# on its faster copy (all exact in binary: the sums compare with ==).
 COSTS = est.PassCosts(forward=1.0, backward=10.0, decode=0.5, ascent_one=100.0, ascent_grid=1000.0, lime=0.25,
-                      curve=0.125)
+                      curve=0.125, noisy_forward=0.5, noisy_backward=4.0)
 
 
 def passes_only(seconds: dict[str, float]) -> dict[str, float]:
@@ -36,8 +37,8 @@ def test_passes_per_section_at_given_parameters():
         "1": 2 * 10,                                 # one gradient per image
         "2": 11 * 100 + 13 * 1000 + 2 * 1,           # ascent steps (chosen filter, grid), activation maps
         "3": 2 * 7 * 0.25,                           # lime_samples LIME samples per image
-        "4": 2 * (10 + 3 * (10 + 10 - 1)),           # guided backprop (the vanilla map is section 1's), 3 samples
-                                                     # of 1 forward and 2 backwards for both SmoothGrads
+        "4": 2 * (10 + 3 * (4 + 4 - 0.5)),           # guided backprop (the vanilla map is section 1's), 3 samples
+                                                     # of 1 forward and 2 backwards for both SmoothGrads (copy)
         "5": 2 * (10                                 # Grad-CAM
                   + (3 + 8 * 2 * (4 - 1)) * 0.125    # curve end points, 8 maps x 2 curves x 3 inner steps
                   + 2 * 3 * 10)                      # 2 randomisation steps x 3 gradient maps
@@ -73,7 +74,7 @@ def test_calibrate_times_the_report_batch_sizes_and_restores_the_model():
                                     ("plain", 3, 1), ("plain", 3, 4)]  # 1-step warm-ups, then 4 steps timed
     assert predicted == [((2, 16, 16, 3), np.dtype(np.float64))] + [((32, 16, 16, 3), np.dtype(np.float64))] * 2
     assert costs.decode == 0.25 and min(costs.forward, costs.backward, costs.ascent_one, costs.ascent_grid,
-                                        costs.lime, costs.curve) > 0
+                                        costs.lime, costs.curve, costs.noisy_forward, costs.noisy_backward) > 0
     assert model.training and all(p.requires_grad for p in model.parameters())
     assert all(p.is_contiguous() for p in model.parameters())  # the curves' channels_last weights put back
     without = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: None, grid=1)
@@ -87,12 +88,13 @@ def test_calibrate_times_only_what_the_uncached_sections_need():
     costs = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: ascents.append(args), grid=2,
                           decode=0.5, needs={"backward"})
     assert costs.backward > 0 and costs.forward == costs.lime == costs.curve == costs.ascent_one == costs.decode == 0
+    assert costs.noisy_forward == costs.noisy_backward == 0
     assert all(grads) and not ascents  # gradients only: no forward-only pass, no ascent
     nothing = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: ascents.append(args), grid=2,
                             needs=())
     assert nothing == est.PassCosts(0, 0, 0, 0, 0) and not ascents
     assert {need for k in est.SECTION_GROUPS for need in est.NEEDS[k]} == {
-        "forward", "backward", "decode", "lime", "curve", "ascent"}  # every section is timed by something
+        "forward", "backward", "decode", "lime", "curve", "ascent", "noisy"}  # every section is timed by something
 
 
 def _files(tmp_path, n=3):
@@ -205,3 +207,21 @@ def test_signatures_follow_the_code_that_computes_results(tmp_path):
         (root / "helpers" / name).write_text("# edited")
         assert (est.section_signatures(PARAMS, model, files, root) != base) == counts, name
         base = est.section_signatures(PARAMS, model, files, root)
+
+
+def test_calibrate_times_smoothgrad_passes_on_the_copy_smoothgrad_makes(monkeypatch):
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(4, 3))
+    calls = []
+
+    class Copy(nn.Module):
+        def forward(self, x):
+            calls.append((x.shape[0], x.is_contiguous(memory_format=torch.channels_last), torch.is_grad_enabled()))
+            return model(x)
+
+    made = []
+    monkeypatch.setattr(est, "make_fast_copy", lambda m, probe: made.append(m) or Copy())
+    costs = est.calibrate(model, torch.rand(3, 3, 16, 16), 4, ascent=lambda *args: None, grid=1, needs={"noisy"})
+    assert made == [model] and costs.noisy_forward > 0 and costs.noisy_backward > 0
+    assert {(4, True, True), (4, True, False)} <= set(calls)  # gradients and forwards at batch_size, channels_last
+    assert costs.forward == costs.backward == 0

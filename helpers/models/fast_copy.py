@@ -1,0 +1,123 @@
+"""A faster copy of a model for the many passes of LIME and SmoothGrad; the user's model is untouched.
+
+The copy (built per call, so it always reflects the model's current weights):
+* folds every eval-mode BatchNorm into the convolution before it (torch's ``fuse_conv_bn_eval``
+  on a ``torch.fx`` trace; unlike ``torch.fx.experimental.optimization.fuse`` it also folds into
+  subclasses of ``nn.Conv2d``, such as EfficientNet's same-padding convolutions): the
+  normalisation's forward and backward disappear;
+* runs its rectifiers (``nn.ReLU``, ``nn.ReLU6``) in place where what they rectify is a fresh
+  convolution / linear / BatchNorm output that nothing else reads: no new tensor per activation;
+* keeps its 4-D weights in channels_last memory format (inputs are converted by the callers).
+
+Measured on the classic model at batch 8 on this project's CPU: a forward costs ~0.7x, and a
+forward plus guided backward ~0.6x, of the plain model's. Outputs equal the model's up to float32
+rounding (the folded weights are rounded once), checked on a probe batch before the copy is used.
+
+No copy (``None``) when it could change what is computed or cannot be made: a module in training
+mode (BatchNorm would use batch statistics, Dropout would drop), hooks on any module (a traced copy
+runs hooks of leaf modules only), a forward that ``torch.fx`` cannot trace (data-dependent control
+flow), or a copy whose output on the probe differs from the model's beyond rounding.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+
+import copy
+
+import torch
+from torch import Tensor, fx, nn
+from torch.fx.experimental.optimization import replace_node_module
+from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+RECTIFIERS = (nn.ReLU, nn.ReLU6)
+# modules whose output is a new tensor (never a view of their input): rectifying it in place is safe
+_FRESH_OUTPUT = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm)
+
+
+def make_fast_copy(model: nn.Module, probe: Tensor) -> nn.Module | None:
+    """The faster copy described in the module docstring, or None where it must not be used.
+
+    ``probe``: a small input batch on the model's device (one or a few real inputs); the copy's
+    output on it must equal the model's to rtol 1e-4 (relative to the largest logit).
+    """
+    if any(m.training for m in model.modules()) or _has_module_hooks(model):
+        return None
+    try:
+        faster = _traced_copy(model)
+    except Exception:  # noqa: BLE001 - an untraceable forward simply means: no copy
+        return None
+    faster.eval().requires_grad_(False)
+    _fold_batchnorm(faster)
+    _rectify_in_place(faster)
+    faster = faster.to(memory_format=torch.channels_last)
+    with torch.no_grad():
+        reference = model(probe)
+        output = faster(probe.contiguous(memory_format=torch.channels_last) if probe.dim() == 4 else probe)
+    if not (isinstance(reference, Tensor) and isinstance(output, Tensor) and output.shape == reference.shape
+            and torch.allclose(output, reference, rtol=1e-4,
+                               atol=1e-4 * float(reference.abs().max()) + 1e-6)):
+        return None
+    return faster
+
+
+class _ConvLeafTracer(fx.Tracer):
+    """Keeps every convolution (subclasses too) and BatchNorm as one module call in the graph."""
+
+    def is_leaf_module(self, module: nn.Module, qualified_name: str) -> bool:
+        return isinstance(module, (nn.modules.conv._ConvNd, nn.modules.batchnorm._BatchNorm)) or \
+            super().is_leaf_module(module, qualified_name)
+
+
+def _traced_copy(model: nn.Module) -> fx.GraphModule:
+    root = copy.deepcopy(model)
+    return fx.GraphModule(root, _ConvLeafTracer().trace(root))
+
+
+def _fold_batchnorm(graph_module: fx.GraphModule) -> None:
+    """Fold each BatchNorm into the convolution it follows when that convolution's output feeds
+    only the BatchNorm and the convolution module is called nowhere else."""
+    modules = dict(graph_module.named_modules())
+    graph = graph_module.graph
+    calls = defaultdict(int)
+    for node in graph.nodes:
+        if node.op == "call_module":
+            calls[node.target] += 1
+    for node in list(graph.nodes):
+        if node.op != "call_module" or type(modules[node.target]) is not nn.BatchNorm2d:
+            continue
+        source = node.args[0] if len(node.args) == 1 and not node.kwargs else None
+        if not (isinstance(source, fx.Node) and source.op == "call_module" and len(source.users) == 1
+                and isinstance(modules[source.target], nn.Conv2d) and calls[source.target] == 1
+                and calls[node.target] == 1 and modules[node.target].track_running_stats):
+            continue
+        replace_node_module(source, modules, fuse_conv_bn_eval(modules[source.target], modules[node.target]))
+        node.replace_all_uses_with(source)
+        graph.erase_node(node)
+    graph.lint()
+    graph_module.recompile()
+    graph_module.delete_all_unused_submodules()
+
+
+def _has_module_hooks(model: nn.Module) -> bool:
+    return any(m._forward_hooks or m._forward_pre_hooks or m._backward_hooks
+               or getattr(m, "_backward_pre_hooks", None) for m in model.modules())
+
+
+def _rectify_in_place(graph_module: fx.GraphModule) -> None:
+    """Switch a rectifier module to in-place when, at every place the forward calls it, its input
+    is a fresh output of a conv / linear / BatchNorm module that no other node reads."""
+    modules = dict(graph_module.named_modules())
+    calls: dict[str, list[fx.Node]] = defaultdict(list)
+    for node in graph_module.graph.nodes:
+        if node.op == "call_module" and isinstance(modules[node.target], RECTIFIERS):
+            calls[node.target].append(node)
+    for target, nodes in calls.items():
+        if all(_fresh_and_only_read_here(node) and len(node.args) == 1 and not node.kwargs for node in nodes):
+            modules[target].inplace = True
+
+
+def _fresh_and_only_read_here(node: fx.Node) -> bool:
+    source = node.args[0] if node.args else None
+    if not isinstance(source, fx.Node) or source.op != "call_module" or len(source.users) != 1:
+        return False
+    return isinstance(source.graph.owning_module.get_submodule(source.target), _FRESH_OUTPUT)

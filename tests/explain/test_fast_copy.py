@@ -1,0 +1,159 @@
+"""The faster copy used for LIME's and SmoothGrad's passes: what it folds, when it refuses, and
+that the user's model is left exactly as it was."""
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from explain_testutils import all_hooks, make_tiny
+from helpers.explain import GuidedBackprop, Saliency, SmoothGrad
+from helpers.models.fast_copy import make_fast_copy
+
+
+def snapshot(model: nn.Module) -> dict:
+    return {"state": {k: v.clone() for k, v in model.state_dict().items()},
+            "modules": [(name, type(m), getattr(m, "inplace", None), m.training) for name, m in model.named_modules()],
+            "strides": [p.stride() for p in model.parameters()]}
+
+
+def same(model: nn.Module, before: dict) -> bool:
+    after = snapshot(model)
+    return (before["modules"] == after["modules"] and before["strides"] == after["strides"]
+            and all(torch.equal(v, after["state"][k]) for k, v in before["state"].items()))
+
+
+def test_copy_folds_batchnorm_rectifies_in_place_and_keeps_outputs(classic, classic_inputs):
+    before = snapshot(classic)
+    copy = make_fast_copy(classic, classic_inputs)
+    assert copy is not None and copy is not classic
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in copy.modules())
+    rectifiers = [m for m in copy.modules() if isinstance(m, nn.ReLU)]
+    assert rectifiers and all(m.inplace for m in rectifiers)
+    assert all(p.is_contiguous(memory_format=torch.channels_last) for p in copy.parameters() if p.dim() == 4)
+    assert not any(p.requires_grad for p in copy.parameters())
+    with torch.no_grad():
+        ref, out = classic(classic_inputs), copy(classic_inputs)
+    torch.testing.assert_close(out, ref, rtol=1e-4, atol=1e-4 * float(ref.abs().max()))
+    assert same(classic, before)  # the user's model: same values, modules, flags and strides
+
+
+class Residual(nn.Module):
+    """relu(conv(x)) + conv(x): the conv output is read twice, so the rectifier must stay out of place."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.act = nn.ReLU()
+        self.fc = nn.Linear(4 * 8 * 8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        return self.fc((self.act(y) + y).flatten(1))
+
+
+def test_rectifier_whose_input_is_read_elsewhere_stays_out_of_place():
+    torch.manual_seed(0)
+    model, x = Residual().eval(), torch.randn(2, 3, 8, 8)
+    copy = make_fast_copy(model, x)
+    assert copy is not None and not copy.act.inplace
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x), model(x))
+
+
+class Noisy(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(12, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x.flatten(1)) + torch.rand(1)  # differs per call: the probe check must refuse
+
+
+class Branchy(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(12, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.sum() > 0:  # data-dependent control flow: torch.fx cannot trace it
+            return self.fc(x.flatten(1))
+        return -self.fc(x.flatten(1))
+
+
+def test_no_copy_where_it_could_change_what_is_computed():
+    x = torch.rand(2, 3, 16, 16)
+    training = make_tiny().train()
+    assert make_fast_copy(training, x) is None  # BatchNorm would use batch statistics
+    hooked = make_tiny()
+    hooked.register_forward_hook(lambda *args: None)  # a traced copy would skip non-leaf hooks
+    assert make_fast_copy(hooked, x) is None
+    assert make_fast_copy(Branchy().eval(), torch.rand(2, 3, 2, 2)) is None
+    assert make_fast_copy(Noisy().eval(), torch.rand(2, 3, 2, 2)) is None
+    assert make_fast_copy(make_tiny(), x) is not None
+
+
+@pytest.mark.parametrize("inner", [Saliency, GuidedBackprop])
+def test_smoothgrad_runs_on_the_copy_and_equals_the_model_up_to_rounding(classic, classic_inputs, inner):
+    x = classic_inputs[:1]
+    explainer = SmoothGrad(inner(classic, reduction="max_abs"), n_samples=6, batch_size=4)
+    before = snapshot(classic)
+    passes = explainer._explainer_for_passes(x)
+    assert passes.model is not classic and type(passes) is inner
+    fast = explainer.attribute(x, 3)
+    exact = SmoothGrad(inner(classic, reduction="max_abs"), n_samples=6, batch_size=4, fast_copy=False).attribute(x, 3)
+    diff = (fast - exact).abs() / exact.abs().max()
+    assert diff.max() <= 0.03 and diff.mean() <= 1e-3  # near-tie max-pool/ReLU decisions may move
+    assert torch.equal(fast, explainer.attribute(x, 3))  # a fresh copy per call: same result
+    assert same(classic, before) and all_hooks(classic) == 0
+
+
+def test_smoothgrad_without_a_possible_copy_runs_the_model_itself():
+    model, x = make_tiny(), torch.rand(1, 3, 16, 16)
+    model.register_forward_pre_hook(lambda *args: None)
+    explainer = SmoothGrad(GuidedBackprop(model), n_samples=3)
+    assert explainer._explainer_for_passes(x) is explainer.explainer
+    no_copy = SmoothGrad(GuidedBackprop(make_tiny()), n_samples=3, fast_copy=False)
+    assert no_copy._explainer_for_passes(x) is no_copy.explainer
+
+
+class SamePadConv(nn.Conv2d):
+    """A Conv2d subclass with its own forward (EfficientNet's static same padding is one)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return nn.functional.conv2d(nn.functional.pad(x, (1, 1, 1, 1)), self.weight, self.bias)
+
+
+class SharedConv(nn.Module):
+    """One conv module called twice, each call followed by its own BatchNorm: folding either BN
+    into the shared conv would change the other call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sub = SamePadConv(3, 3, 3, bias=False)
+        self.bn_sub = nn.BatchNorm2d(3)
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+        self.bn_a, self.bn_b = nn.BatchNorm2d(3), nn.BatchNorm2d(3)
+        self.fc = nn.Linear(3 * 8 * 8, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.bn_sub(self.sub(x))
+        return self.fc((self.bn_a(self.conv(x)) + self.bn_b(self.conv(x))).flatten(1))
+
+
+def test_folds_into_conv_subclasses_but_never_into_a_conv_called_twice():
+    torch.manual_seed(0)
+    model = SharedConv()
+    with torch.no_grad():
+        for bn in (model.bn_sub, model.bn_a, model.bn_b):
+            bn.running_mean.uniform_(-0.5, 0.5)
+            bn.running_var.uniform_(0.5, 2.0)
+    model.eval()
+    x = torch.randn(2, 3, 8, 8)
+    copy = make_fast_copy(model, x)
+    assert copy is not None
+    kept = {name for name, m in copy.named_modules() if isinstance(m, nn.BatchNorm2d)}
+    assert kept == {"bn_a", "bn_b"}  # bn_sub folded into the subclass conv; the shared conv left alone
+    assert isinstance(copy.sub, SamePadConv) and copy.sub.bias is not None
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x), model(x), rtol=1e-5, atol=1e-5)
