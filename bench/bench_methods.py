@@ -223,7 +223,7 @@ def bench_model(name: str, args, rows: list, notes: list) -> None:
     if "smoothgrad" in methods:
         bench_smoothgrad(name, model, x, target, grad_b, use_cl_fb, args, measure, rows)
     if "lime" in methods:
-        bench_lime(name, model, x, fwd_b, use_cl_f, args, measure, rows)
+        bench_lime(name, model, x, use_cl_f, args, measure, rows)
 
 
 def bench_smoothgrad(name, model, x, target, grad_b, use_cl_fb, args, measure, rows) -> None:
@@ -255,12 +255,12 @@ def bench_smoothgrad(name, model, x, target, grad_b, use_cl_fb, args, measure, r
                      f"{statistics.median(ratios):.2f}", "<= 0.8"))
 
 
-def bench_lime(name, model, x, fwd_b, use_cl_f, args, measure, rows) -> None:
+def bench_lime(name, model, x, use_cl_f, args, measure, rows) -> None:
     """Ours, and lime's default usage on the models in --lime-default-models, interleaved run by run
     (as for SmoothGrad) so that each round's ratio compares runs under the same load."""
     n_img = len(x)
-    lime = LimeExplainer(model, num_samples=args.lime_samples, channels_last=use_cl_f,
-                         batch_size=args.lime_batch or fwd_b)
+    batch = {"batch_size": args.lime_batch} if args.lime_batch else {}  # else LimeExplainer's default
+    lime = LimeExplainer(model, num_samples=args.lime_samples, channels_last=use_cl_f, **batch)
     with_default = name in args.lime_default_models.split(",")
     if with_default:
         from lime import lime_image
@@ -297,7 +297,7 @@ def main() -> None:
     parser.add_argument("--models", default="classic,default", help="comma list of classic, default")
     parser.add_argument("--n", type=int, default=200, help="SmoothGrad samples")
     parser.add_argument("--lime-samples", type=int, default=1000)
-    parser.add_argument("--lime-batch", type=int, default=None, help="LIME batch (default: the best forward batch of the sweep)")
+    parser.add_argument("--lime-batch", type=int, default=None, help="LIME batch (default: LimeExplainer's)")
     parser.add_argument("--images", type=int, default=1, help="images for the heavy methods")
     parser.add_argument("--ig-steps", type=int, default=50)
     parser.add_argument("--threads", type=int, default=2)
