@@ -104,8 +104,6 @@ class GuidedBackprop(Explainer):
     this one does not.
     """
 
-    runs_on_copy = True
-
     def __init__(self, model: nn.Module, rule: str = "guided", reduction: str = "none",
                  eval_mode: bool = True, channels_last: bool = False) -> None:
         super().__init__(model, eval_mode=eval_mode, channels_last=channels_last)
@@ -116,6 +114,10 @@ class GuidedBackprop(Explainer):
         self.rule = rule
         self.reduction = reduction
         self._bind()
+
+    @property
+    def runs_on_copy(self) -> bool:  # the copy pools before rectifying: exact for the guided rule only
+        return self.rule == "guided"
 
     def _bind(self) -> None:
         self._rectifiers = rectifiers(self.model)

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from explain_testutils import all_hooks, make_tiny
-from helpers.explain import GuidedBackprop, Saliency, SmoothGrad
+from helpers.explain import Deconvnet, GuidedBackprop, Saliency, SmoothGrad
 from helpers.models.fast_copy import make_fast_copy
 
 
@@ -157,3 +157,21 @@ def test_folds_into_conv_subclasses_but_never_into_a_conv_called_twice():
     assert isinstance(copy.sub, SamePadConv) and copy.sub.bias is not None
     with torch.no_grad():
         torch.testing.assert_close(copy(x), model(x), rtol=1e-5, atol=1e-5)
+
+
+def test_pooling_before_rectifying_keeps_values_and_guided_gradients_bit_for_bit():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(8, 8, 3, padding=1),
+                          nn.ReLU6(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(8 * 4 * 4, 3)).eval()
+    x = torch.randn(4, 3, 16, 16)
+    copy = make_fast_copy(model, x)
+    order = [type(copy.get_submodule(n.target)).__name__ for n in copy.graph.nodes if n.op == "call_module"]
+    assert order == ["Conv2d", "MaxPool2d", "ReLU", "Conv2d", "MaxPool2d", "ReLU6", "Flatten", "Linear"]
+    assert all(m.inplace for m in copy.modules() if isinstance(m, (nn.ReLU, nn.ReLU6)))
+    # no BatchNorm to fold: with channels_last on both sides the copy computes exactly the same
+    for explainer in (Saliency(model, reduction="none", channels_last=True),
+                      GuidedBackprop(model, channels_last=True)):
+        assert torch.equal(explainer.on_model(copy).attribute(x, 1), explainer.attribute(x, 1))
+    assert not Deconvnet(model).runs_on_copy  # its rule passes gradient where pooling first would not
+    no_copy = SmoothGrad(Deconvnet(model), n_samples=2)
+    assert no_copy._explainer_for_passes(x) is no_copy.explainer
