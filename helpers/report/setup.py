@@ -8,6 +8,7 @@ can be wrong is checked there, before any computation, and a bad one raises
 from __future__ import annotations
 
 import random
+import time
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -88,6 +89,7 @@ class Report:
     """What the cells share; made by :func:`open_report`."""
 
     def __init__(self, params: SimpleNamespace) -> None:
+        self.opened_at = time.perf_counter()  # the run-time estimate counts the set-up's own time
         self.params = p = params
         self.language = check_values(p)
         self._seed()

@@ -3,6 +3,7 @@ calibration on a tiny model, what makes a section count as cached, and the sente
 from __future__ import annotations
 
 import json
+import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -153,8 +154,12 @@ def test_sections_completed_by_an_earlier_run_are_reused(tmp_path):
     assert second.text("zh-TW").endswith("沿用快取結果：第 1、3 節")
     for signature in first.signatures.values():
         record_done(first.cache_dir, signature)
+    run.opened_at = time.perf_counter() - 5.0  # the set-up took 5 s
     warm = est.estimate_report(run)  # everything cached: no calibration, only the sections' overheads
     assert warm.costs == est.PassCosts(0, 0, 0, 0, 0) and warm.seconds == est.CACHED_OVERHEAD
+    # the whole run: the sections, the set-up as measured, the kernel's start and papermill's end
+    assert 5.0 + est.START_AND_END <= warm.outside <= 6.0 + est.START_AND_END
+    assert warm.total == pytest.approx(sum(est.CACHED_OVERHEAD.values()) + warm.outside)
     assert warm.text("en").endswith("; all results cached") and warm.text("zh-TW").endswith("；全部沿用快取結果")
     off = est.estimate_report(_run(tmp_path, enabled=False))
     assert off.cached == [] and off.cache_dir is None
