@@ -63,8 +63,10 @@ class SmoothGrad(Explainer):
         fast_copy: run the noisy passes on a faster copy of the model (BatchNorm folded into the
             convolutions, rectifiers in place, channels_last; :mod:`helpers.models.fast_copy`),
             made per call so it follows the model's weights; maps equal the model's own up to
-            float32 rounding. Used for Saliency, GuidedBackprop and IntegratedGradients when the
-            model is in eval mode, has no hooks and can be traced; otherwise the model itself runs.
+            float32 rounding. Used for Saliency, GuidedBackprop (guided rule) and
+            IntegratedGradients when the model is in eval mode, has no hooks and can be traced;
+            otherwise the model itself runs. Targets (None: the predicted class) always come from
+            the model itself.
 
     ``attribute(inputs, target=None, noise=None)``: ``noise`` (N, n_samples, C, H, W) replaces the
     random draw (exact comparisons with Captum). Returns the explainer's map shape. The noise of
