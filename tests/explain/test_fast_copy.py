@@ -175,3 +175,31 @@ def test_pooling_before_rectifying_keeps_values_and_guided_gradients_bit_for_bit
     assert not Deconvnet(model).runs_on_copy  # its rule passes gradient where pooling first would not
     no_copy = SmoothGrad(Deconvnet(model), n_samples=2)
     assert no_copy._explainer_for_passes(x) is no_copy.explainer
+
+
+class InPlaceShared(nn.Module):
+    """An in-place ReLU whose input is also read after it: that reader sees the rectified values,
+    so pooling first (which would leave them unrectified) must not happen here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.act = nn.ReLU(inplace=True)
+        self.pool = nn.MaxPool2d(2)
+        self.fc = nn.Linear(4 * 4 * 4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.conv(x)
+        pooled = self.pool(self.act(y))
+        return self.fc(pooled.flatten(1)) + y.mean()
+
+
+def test_no_pooling_first_where_an_in_place_rectifier_feeds_another_reader():
+    torch.manual_seed(0)
+    model, x = InPlaceShared().eval(), torch.randn(2, 3, 8, 8)
+    copy = make_fast_copy(model, x)
+    assert copy is not None  # pooling first here would fail the probe check and lose the copy
+    order = [type(copy.get_submodule(n.target)).__name__ for n in copy.graph.nodes if n.op == "call_module"]
+    assert order[:3] == ["Conv2d", "ReLU", "MaxPool2d"]
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x), model(x))
