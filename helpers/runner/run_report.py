@@ -65,13 +65,16 @@ def execute(language: str, parameters: dict, output: Path, timeout: int = 3600, 
     ``on_cell_start`` etc. (:meth:`RunProgress.hooks`)."""
     import papermill
 
+    from helpers.runner.papermill_engine import register
+
     os.environ.setdefault("TQDM_DISABLE", "1")  # the kernel inherits it: no bars in the notebook
     output.parent.mkdir(parents=True, exist_ok=True)
     # The kernel runs in its own session, so Ctrl-C reaches only this process: "immediate" kills
     # the kernel at once when the run stops, instead of a graceful shutdown it cannot hear while busy.
     papermill.execute_notebook(str(NOTEBOOK), str(output), parameters={**parameters, "language": language},
-                               kernel_name="python3", cwd=str(PROJECT_ROOT), progress_bar=False,
-                               log_output=False, execution_timeout=timeout, shutdown_kernel="immediate",
+                               kernel_name="python3", engine_name=register(), cwd=str(PROJECT_ROOT),
+                               progress_bar=False, log_output=False, execution_timeout=timeout,
+                               shutdown_kernel="immediate",
                                # the kernel shares our stderr: its start-up warnings would break the progress lines
                                extra_arguments=["--IPKernelApp.log_level=ERROR"], **(hooks or {}))
     return output
