@@ -40,8 +40,9 @@ SECTION_GROUPS = {"0": ("data",), "1": ("data", "images", "1"), "2": ("data", "2
 CACHED_OVERHEAD = {"0": 2.0, "1": 2.0, "2": 2.0, "3": 2.0, "4": 4.0, "5": 2.0}
 OVERHEAD = {"0": 3.0, "1": 2.0, "2": 8.0, "3": 10.0, "4": 5.0, "5": 6.0}
 # Seconds of a run outside every cell: the kernel's start-up and papermill reading and writing the
-# notebook (5.1-7.2 s measured on a quiet 2-core CPU). The set-up's own time is measured in the run.
-START_AND_END = 6.0
+# notebook (3.7 s measured with the runner's papermill engine on the 2-core CPU; 5.1-7.2 s with
+# papermill's own). The set-up's own time is measured in the run.
+START_AND_END = 4.0
 RESULT_CODE = ("setup.py", "cache.py", "cached.py")  # of helpers/report: the rest narrates
 NO_RESULT_CODE = ("plotting", "runner", "pdf", "training")  # packages of helpers the report's results never run
 # What each section's passes are timed by (PassCosts fields): a cached section needs none of them.
@@ -54,7 +55,7 @@ LANGUAGES = ("en", "zh-TW")
 class PassCosts:
     """Seconds per image: ``forward`` at the forward batch size, ``backward`` a forward+backward with
     respect to the input at ``batch_size``, ``decode`` reading one image of the split, ``lime`` one
-    perturbed sample through LIME's classifier function (BatchNorm folded, channels_last input),
+    perturbed sample through LIME's classifier function (on its faster copy, channels_last input),
     ``curve`` a forward of section 5's deletion/insertion curves (channels_last, inference mode);
     ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
     the filter grid; ``noisy_forward`` / ``noisy_backward``: a forward / a forward+backward at
@@ -117,7 +118,8 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
             lime = forward if lime_predict is None else \
                 per_image(lime_predict, x_fwd.permute(0, 2, 3, 1).cpu().double().numpy())
         if "noisy" in needs:  # SmoothGrad's passes, on the copy it makes (or the model where it makes none)
-            net = make_fast_copy(model, x_bwd[:2]) or model
+            copy = make_fast_copy(model, x_bwd[:2])
+            net = model if copy is None else copy
             x_noisy = x_bwd.contiguous(memory_format=torch.channels_last)
             noisy_backward = per_image(lambda x: gradient(x, net), x_noisy)
             with torch.no_grad():
