@@ -143,12 +143,11 @@ def _rectify_in_place(graph_module: fx.GraphModule) -> None:
         if node.op == "call_module" and isinstance(modules[node.target], RECTIFIERS):
             calls[node.target].append(node)
     for target, nodes in calls.items():
-        if all(_fresh_and_only_read_here(node) and len(node.args) == 1 and not node.kwargs for node in nodes):
+        if all(_fresh_and_only_read_here(node, modules) and len(node.args) == 1 and not node.kwargs for node in nodes):
             modules[target].inplace = True
 
 
-def _fresh_and_only_read_here(node: fx.Node) -> bool:
+def _fresh_and_only_read_here(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
     source = node.args[0] if node.args else None
-    if not isinstance(source, fx.Node) or source.op != "call_module" or len(source.users) != 1:
-        return False
-    return isinstance(source.graph.owning_module.get_submodule(source.target), _FRESH_OUTPUT)
+    return (isinstance(source, fx.Node) and source.op == "call_module" and len(source.users) == 1
+            and isinstance(modules[source.target], _FRESH_OUTPUT))
