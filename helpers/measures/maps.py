@@ -8,9 +8,10 @@ where the number is undefined (an all-zero map), never silently dropping an imag
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 from skimage import color, filters
 from torch import Tensor
+
+from helpers.trust.similarity import spearman_rows
 
 
 def magnitude(maps: Tensor | np.ndarray) -> np.ndarray:
@@ -62,9 +63,7 @@ def rank_correlation(a: Tensor | np.ndarray, b: Tensor | np.ndarray) -> np.ndarr
     """
     x, y = magnitude(a), magnitude(b)
     _check_same_grid(x, y, "the second maps")
-    x, y = x.reshape(len(x), -1), y.reshape(len(y), -1)
-    return np.array([stats.spearmanr(x[i], y[i]).statistic if np.ptp(x[i]) > 0 and np.ptp(y[i]) > 0 else np.nan
-                     for i in range(len(x))])
+    return spearman_rows(x.reshape(len(x), -1), y.reshape(len(y), -1))
 
 
 def edge_magnitude(images: Tensor | np.ndarray) -> np.ndarray:

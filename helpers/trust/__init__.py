@@ -17,7 +17,7 @@ from .paired import (VERDICTS, PairedDifference, compare, images_needed, paired_
 from .randomisation import (ExplainerFactory, RandomisationResult, cascade_layers, cascading_randomisation,
                             checkpoint_steps, constant_maps, factory_from, parameter_layers, randomised_copies, rebind,
                             reinitialise)
-from .similarity import spearman, ssim
+from .similarity import spearman, spearman_rows, ssim
 from .timing import time_per_image, timed
 
 __all__ = [
@@ -28,5 +28,5 @@ __all__ = [
     "deletion_insertion", "evaluate_methods", "factory_from", "gaussian_blur", "images_needed", "jaccard",
     "lime_stability", "make_substrate", "mean_ci", "normalised_area", "paired_differences", "pairwise_differences",
     "parameter_layers", "pixel_importance", "random_map", "randomised_copies", "rank_pixels", "rebind",
-    "reinitialise", "spearman", "ssim", "step_fractions", "time_per_image", "timed", "top_superpixels", "winner"
+    "reinitialise", "spearman", "spearman_rows", "ssim", "step_fractions", "time_per_image", "timed", "top_superpixels", "winner"
 ]

@@ -20,26 +20,30 @@ def _as_importance(maps: Tensor, absolute: bool) -> Tensor:
     return maps.detach().float().sum(dim=1)
 
 
-def spearman(a: Tensor, b: Tensor, absolute: bool = True) -> Tensor:
-    """(N,) Spearman rank correlation between maps ``a`` and ``b`` (N, C, H, W) image by image.
+def spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(N,) Spearman rank correlation of each row of ``x`` with the same row of ``y`` ((N, P)
+    arrays): ranks with ties averaged (scipy's rankdata, all rows in one call), then Pearson on
+    the ranks. NaN where either row is constant: it has no ranking, and a made-up 0 would bias
+    a mean (callers count and drop NaNs, as :func:`helpers.trust.intervals.mean_ci` does)."""
+    if x.ndim != 2 or x.shape != y.shape:
+        raise ValueError(f"spearman_rows needs two (N, P) arrays of the same shape, got {x.shape} and {y.shape}")
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    denom = np.sqrt((rx * rx).sum(axis=1) * (ry * ry).sum(axis=1))
+    return np.where(denom > 0, (rx * ry).sum(axis=1) / np.where(denom > 0, denom, 1.0), np.nan)
 
-    Ranks with ties averaged (scipy's rankdata), then Pearson on the ranks. A constant map has no
-    ranking, so its correlation is NaN (not 0): callers count and drop NaNs explicitly
-    (:func:`helpers.trust.intervals.mean_ci` does) instead of averaging a made-up number.
-    ``absolute=False`` compares signed maps (Adebayo report both; |map| is the default).
+
+def spearman(a: Tensor, b: Tensor, absolute: bool = True) -> Tensor:
+    """(N,) Spearman rank correlation between maps ``a`` and ``b`` (N, C, H, W) image by image
+    (:func:`spearman_rows` over pixels; NaN for a constant map). ``absolute=False`` compares
+    signed maps (Adebayo report both; |map| summed over channels is the default).
     """
     if a.shape[0] != b.shape[0] or a.shape[-2:] != b.shape[-2:]:
         raise ValueError(f"maps must have the same batch and spatial size, got {tuple(a.shape)} and {tuple(b.shape)}")
     xa = _as_importance(a, absolute).reshape(a.shape[0], -1).cpu().double().numpy()
     xb = _as_importance(b, absolute).reshape(b.shape[0], -1).cpu().double().numpy()
-    out = np.full(xa.shape[0], np.nan)
-    for i in range(xa.shape[0]):
-        ra, rb = rankdata(xa[i]), rankdata(xb[i])
-        ra, rb = ra - ra.mean(), rb - rb.mean()
-        denom = np.sqrt((ra * ra).sum() * (rb * rb).sum())
-        if denom > 0:
-            out[i] = float((ra * rb).sum() / denom)
-    return torch.from_numpy(out)
+    return torch.from_numpy(spearman_rows(xa, xb))
 
 
 def normalise01(x: np.ndarray) -> np.ndarray:
