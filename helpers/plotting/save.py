@@ -8,6 +8,9 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 DEFAULT_DPI = 150  # 840 px across at print width: sharp on paper, light in the PDF
+# zlib level 1 instead of PIL's 6: the report's 16 figures encode in 0.8 s instead of 1.8 s for
+# 10 % more bytes (measured on the default report); the PDF export re-compresses them anyway.
+PNG_COMPRESS_LEVEL = 1
 
 
 def save_figure(fig: Figure, save_to: str | Path | None, dpi: int = DEFAULT_DPI, tight: bool = False) -> Figure:
@@ -20,7 +23,8 @@ def save_figure(fig: Figure, save_to: str | Path | None, dpi: int = DEFAULT_DPI,
     if save_to is not None:
         path = Path(save_to)
         path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight" if tight else None)
+        fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+                    pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return fig
 
 
