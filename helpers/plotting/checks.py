@@ -3,13 +3,15 @@ test use them): the scale it prints at, every text's size in points at print siz
 leave the figure or collide, legends over data."""
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.legend import Legend
 from matplotlib.text import Text
 
-from .layout import MAX_HEIGHT_IN, MAX_PRINT_WIDTH_IN, MIN_FONT_PT, PRINT_WIDTH_IN
+from .layout import GRID_CANVAS, MAX_HEIGHT_IN, MAX_PRINT_WIDTH_IN, MIN_FONT_PT, PRINT_WIDTH_IN
 
 
 def printed_scale(fig: Figure, max_width_in: float = MAX_PRINT_WIDTH_IN,
@@ -98,9 +100,19 @@ def _polygons_overlap(a: np.ndarray, b: np.ndarray, tolerance_px: float = 0.5) -
     return True
 
 
-def _data_axes(fig: Figure) -> list[Axes]:
-    # colour-bar axes hold a scale, not data
-    return [ax for ax in fig.axes if ax.get_visible() and not hasattr(ax, "_colorbar")]
+def _data_boxes(fig: Figure, renderer) -> list[tuple[Axes | None, str, Any]]:
+    """(owner, name, window box) of everything that shows data: each Axes, except colour bars (a
+    scale, not data) and an image grid's canvas, whose images count one by one instead (no text
+    of the canvas belongs over them: owner None)."""
+    boxes = []
+    for ax in fig.axes:
+        if not ax.get_visible() or hasattr(ax, "_colorbar"):
+            continue
+        if ax.get_label() == GRID_CANVAS:
+            boxes += [(None, "an image cell", im.get_window_extent(renderer)) for im in ax.images]
+        else:
+            boxes.append((ax, f"axes {ax.get_title()!r}", ax.get_window_extent(renderer)))
+    return boxes
 
 
 def layout_problems(fig: Figure, width_in: float = PRINT_WIDTH_IN, max_height_in: float = MAX_HEIGHT_IN,
@@ -131,15 +143,15 @@ def layout_problems(fig: Figure, width_in: float = PRINT_WIDTH_IN, max_height_in
             b, box_b = boxes[j]
             if _overlap(box_a, box_b) and _polygons_overlap(outlines[i], outlines[j]):
                 problems.append(f"texts {a.get_text()!r} and {b.get_text()!r} overlap")
-    data_boxes = [(ax, ax.get_window_extent(renderer)) for ax in _data_axes(fig)]
+    data_boxes = _data_boxes(fig, renderer)
     for text, box in boxes:
-        for ax, ax_box in data_boxes:
-            if ax is not text.axes and _overlap(box, ax_box, tolerance_px=1.0):
-                problems.append(f"text {text.get_text()!r} lies over the data of axes {ax.get_title()!r}")
+        for owner, name, data_box in data_boxes:
+            if (owner is None or owner is not text.axes) and _overlap(box, data_box, tolerance_px=1.0):
+                problems.append(f"text {text.get_text()!r} lies over the data of {name}")
     legends = [leg for leg in fig.findobj(Legend) if leg.get_visible()]
     for legend in legends:
         box = legend.get_window_extent(renderer)
-        for ax, ax_box in data_boxes:
-            if _overlap(box, ax_box):
-                problems.append(f"a legend lies over the data of axes {ax.get_title()!r}")
+        for _, name, data_box in data_boxes:
+            if _overlap(box, data_box):
+                problems.append(f"a legend lies over the data of {name}")
     return problems

@@ -13,7 +13,7 @@ from matplotlib.patches import Patch
 from skimage.segmentation import mark_boundaries
 
 from .display import ArrayLike, as_numpy, blend, normalize_for_display, to_hwc
-from .layout import (FONT_PT, PRINT_WIDTH_IN, check_per_row, image_blocks, image_grid, text_height_in,
+from .layout import (FONT_PT, PRINT_WIDTH_IN, GridCell, check_per_row, image_blocks, image_grid, text_height_in,
                      wrap_text)
 from .save import save_figure
 
@@ -25,9 +25,9 @@ def _aspect(image: np.ndarray) -> float:
     return image.shape[0] / image.shape[1]
 
 
-def _show(ax, picture: np.ndarray) -> None:
+def _show(cell: GridCell, picture: np.ndarray) -> None:
     """An image (H,W,3) or a grey one (H,W) filling its cell."""
-    ax.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1, aspect="auto")
+    cell.imshow(picture, cmap="gray" if picture.ndim == 2 else None, vmin=0, vmax=1, aspect="auto")
 
 
 def _rgb(picture: np.ndarray) -> np.ndarray:
@@ -75,13 +75,13 @@ def method_grid(images: ArrayLike, maps: Mapping[str, ArrayLike], titles: Sequen
         cells.update({(r + 1, c): None for r in range(len(names)) for c in range(len(block))})
         grid = image_grid(cols, [aspect] * (len(names) + 1), cells, row_labels=[image_label, *names])
         for c, (i, picture) in enumerate(zip(block, pictures)):
-            _show(grid.axes[(0, c)], picture)
+            _show(grid.cells[(0, c)], picture)
             for r, name in enumerate(names, start=1):
                 heat = normalize_for_display(arrays[name][i], reduce_channels=reduce_channels)
                 if name in overlay:
-                    grid.axes[(r, c)].imshow(blend(picture, heat, alpha, cmap), aspect="auto")
+                    grid.cells[(r, c)].imshow(blend(picture, heat, alpha, cmap), aspect="auto")
                 else:
-                    grid.axes[(r, c)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+                    grid.cells[(r, c)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
         figures.append(grid.fig)
     return figures
 
@@ -130,9 +130,9 @@ def lime_grid(images: ArrayLike, results: Sequence[Any], panels: Sequence[Sequen
                           row_labels=[image_label, *(panel_labels or [None] * n_panels)],
                           bottom_in=_LEGEND_IN if legend else 0.0)
         for c, (i, picture) in enumerate(zip(block, pictures)):
-            grid.axes[(0, c)].imshow(mark_boundaries(picture, results[i].segments, color=(1, 1, 0)), aspect="auto")
+            grid.cells[(0, c)].imshow(mark_boundaries(picture, results[i].segments, color=(1, 1, 0)), aspect="auto")
             for j, (label, _) in enumerate(panels[i]):
-                grid.axes[(j + 1, c)].imshow(_lime_panel(picture, results[i], int(label), top_k), aspect="auto")
+                grid.cells[(j + 1, c)].imshow(_lime_panel(picture, results[i], int(label), top_k), aspect="auto")
         if legend:
             handles = [Patch(facecolor="none", edgecolor=color, linewidth=2, label=label) for label, color in legend]
             height = grid.fig.get_size_inches()[1]
@@ -160,7 +160,7 @@ def picture_grid(images: ArrayLike, titles: Sequence[str] | None, per_row: int =
                       suptitle=suptitle)
     for r, block in enumerate(blocks):
         for c, i in enumerate(block):
-            _show(grid.axes[(r, c)], pictures[i])
+            _show(grid.cells[(r, c)], pictures[i])
     return grid.fig
 
 
@@ -194,12 +194,12 @@ def activation_grid(images: ArrayLike, maps: ArrayLike, titles: Sequence[str] | 
         grid = image_grid(cols, [_aspect(pictures[0])] * 2, cells, row_labels=row_labels, bottom_in=bottom)
         mappable = None
         for c, (i, picture) in enumerate(zip(block, pictures)):
-            _show(grid.axes[(0, c)], picture)
-            mappable = grid.axes[(1, c)].imshow(acts[i], cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
+            _show(grid.cells[(0, c)], picture)
+            mappable = grid.cells[(1, c)].imshow(acts[i], cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto",
                                                 interpolation="nearest")
         fig = grid.fig
         height = fig.get_size_inches()[1]
-        left = grid.axes[(1, 0)].get_position().x0
+        left = grid.cells[(1, 0)].get_position().x0
         right = grid.right
         y = (bottom - 0.06 - _COLORBAR_IN) / height
         cax = fig.add_axes((left + 0.1 * (right - left), y, 0.8 * (right - left), _COLORBAR_IN / height))
@@ -217,7 +217,7 @@ def heatmap_overlay(image: ArrayLike, attribution: ArrayLike, alpha: float = 0.5
     """One image, its map and the map over the image side by side (``labels`` above them)."""
     img, heat = to_hwc(image), normalize_for_display(attribution)
     grid = image_grid(3, [_aspect(img)], {(0, c): labels[c] for c in range(3)}, suptitle=title)
-    _show(grid.axes[(0, 0)], img)
-    grid.axes[(0, 1)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    grid.axes[(0, 2)].imshow(blend(img, heat, alpha, cmap), aspect="auto")
+    _show(grid.cells[(0, 0)], img)
+    grid.cells[(0, 1)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    grid.cells[(0, 2)].imshow(blend(img, heat, alpha, cmap), aspect="auto")
     return save_figure(grid.fig, save_to)

@@ -6,19 +6,31 @@ import pytest
 import torch
 
 from helpers.plotting import activation_grid, lime_grid, method_grid, picture_grid
+from helpers.plotting.layout import GRID_CANVAS
 from plotting_testutils import images, lime_results, titles
 
 
-def _image_axes(fig):
-    return [ax for ax in fig.axes if ax.images]
+def _images(fig):
+    """The image cells of a grid: the images on its canvas (one Axes for the whole grid)."""
+    [canvas] = [ax for ax in fig.axes if ax.get_label() == GRID_CANVAS]
+    return list(canvas.images)
+
+
+def _title(im) -> str:
+    """The title over an image cell: the canvas text centred on the cell, on its top edge."""
+    left, right, _, top = im.get_extent()
+    found = [t.get_text() for t in im.axes.texts
+             if np.allclose(t.get_position(), ((left + right) / 2, top)) and t.get_ha() == "center"]
+    assert len(found) <= 1
+    return found[0] if found else ""
 
 
 def _columns(fig) -> int:
-    return len({round(ax.get_position().x0, 4) for ax in _image_axes(fig)})
+    return len({round(im.get_extent()[0], 4) for im in _images(fig)})
 
 
 def _rows(fig) -> int:
-    return len({round(ax.get_position().y0, 4) for ax in _image_axes(fig)})
+    return len({round(im.get_extent()[2], 4) for im in _images(fig)})
 
 
 def test_method_grid_wraps_twelve_images_into_three_blocks():
@@ -26,18 +38,18 @@ def test_method_grid_wraps_twelve_images_into_three_blocks():
     figs = method_grid(images(12), maps, titles(12), overlay=["SmoothGrad"])
     assert len(figs) == 3
     assert [_columns(f) for f in figs] == [5, 5, 2] and all(_rows(f) == 3 for f in figs)
-    assert [len(_image_axes(f)) for f in figs] == [15, 15, 6]
+    assert [len(_images(f)) for f in figs] == [15, 15, 6]
     # column titles are the images' titles, in order; row labels are the method names
-    first_row = sorted((ax for ax in _image_axes(figs[2]) if ax.get_title()), key=lambda ax: ax.get_position().x0)
-    assert [ax.get_title().split("\n")[0] for ax in first_row] == ["10_30", "11_33"]
+    first_row = sorted((im for im in _images(figs[2]) if _title(im)), key=lambda im: im.get_extent()[0])
+    assert [_title(im).split("\n")[0] for im in first_row] == ["10_30", "11_33"]
     assert {"image", "saliency", "SmoothGrad"} <= {t.get_text() for t in figs[0].texts}
 
 
 def test_method_grid_overlays_only_the_named_methods():
     [fig] = method_grid(images(2), {"plain": torch.rand(2, 16, 16), "over": torch.rand(2, 16, 16)}, overlay={"over"},
                         image_label="")
-    by_row = sorted(_image_axes(fig), key=lambda ax: (-ax.get_position().y0, ax.get_position().x0))
-    arrays = [ax.images[0].get_array() for ax in by_row]
+    by_row = sorted(_images(fig), key=lambda im: (-im.get_extent()[2], im.get_extent()[0]))
+    arrays = [im.get_array() for im in by_row]
     assert [a.ndim for a in arrays] == [3, 3, 2, 2, 3, 3]  # image row, plain heat maps, overlays (RGB)
     assert not {t.get_text() for t in fig.texts} & {"image"}
 
@@ -45,18 +57,17 @@ def test_method_grid_overlays_only_the_named_methods():
 def test_grey_images_are_shown_grey():
     grey = images(2)[:, :1]
     [fig] = method_grid(grey, {"m": torch.rand(2, 16, 16)})
-    [picture] = [ax.images[0] for ax in _image_axes(fig) if ax.images[0].get_array().ndim == 2
-                 and ax.images[0].get_cmap().name == "gray"][:1]
+    [picture] = [im for im in _images(fig) if im.get_array().ndim == 2 and im.get_cmap().name == "gray"][:1]
     assert np.allclose(picture.get_array(), grey[0, 0].numpy())
     [lime] = lime_grid(grey[:1], lime_results(1), [[(0, "p")]])
-    assert len(_image_axes(lime)) == 2
+    assert len(_images(lime)) == 2
 
 
 def test_method_grid_constant_maps_give_no_nan():
     [fig] = method_grid(images(2), {"zero": torch.zeros(2, 3, 16, 16), "const": torch.full((2, 16, 16), 5.0)},
                         overlay=["const"])
-    for ax in _image_axes(fig):
-        assert np.isfinite(np.asarray(ax.images[0].get_array(), dtype=float)).all()
+    for im in _images(fig):
+        assert np.isfinite(np.asarray(im.get_array(), dtype=float)).all()
 
 
 @pytest.mark.parametrize("call, message", [
@@ -95,8 +106,8 @@ def test_lime_grid_panels_outline_support_and_opposition():
               for k in range(6)]
     figs = lime_grid(images(6), results, panels, titles(6), top_k=3, panel_labels=["predicted", "other"])
     assert len(figs) == 2 and [_columns(f) for f in figs] == [5, 1]
-    assert [len(_image_axes(f)) for f in figs] == [5 + 5 + 2, 1 + 1 + 1]  # images with one panel leave a gap
-    panel = next(ax for ax in _image_axes(figs[0]) if ax.get_title() == "true: class 1").images[0].get_array()
+    assert [len(_images(f)) for f in figs] == [5 + 5 + 2, 1 + 1 + 1]  # images with one panel leave a gap
+    panel = next(im for im in _images(figs[0]) if _title(im) == "true: class 1").get_array()
     colors = {tuple(px) for px in np.asarray(panel).reshape(-1, 3).round(3)}
     assert (0.0, 1.0, 0.0) in colors and (1.0, 0.0, 0.0) in colors  # supporting / opposing outlines
     legend = figs[0].legends[0]
@@ -112,5 +123,5 @@ def test_lime_grid_rejects_segments_of_other_images():
 
 def test_picture_grid_rows_of_at_most_five():
     fig = picture_grid(torch.rand(12, 3, 8, 8), [f"filter {k}" for k in range(12)], suptitle="gradient ascent")
-    assert len(_image_axes(fig)) == 12 and _columns(fig) == 5 and _rows(fig) == 3
+    assert len(_images(fig)) == 12 and _columns(fig) == 5 and _rows(fig) == 3
     assert "gradient ascent" in {t.get_text() for t in fig.texts}

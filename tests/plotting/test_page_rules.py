@@ -15,7 +15,7 @@ from helpers.plotting import (MAX_HEIGHT_IN, MIN_FONT_PT, PRINT_WIDTH_IN, activa
                               confusion_figure, grouped_bars, heatmap_overlay, interval_chart, layout_problems,
                               line_chart, lime_grid, method_grid, picture_grid, printed_scale, text_sizes_pt,
                               wrap_text)
-from helpers.plotting.layout import text_width_in
+from helpers.plotting.layout import image_grid, text_width_in
 from plotting_testutils import CLASSES, images, lime_results, titles
 
 METHODS = ["saliency", "SmoothGrad", "guided backprop", "SmoothGrad x guided backprop"]
@@ -99,6 +99,18 @@ def test_checks_notice_broken_figures():
     assert any("legend" in p for p in problems)
     assert any("overlap" in p and "one label" in p for p in problems)
     assert any("outside" in p and "runs off" in p for p in problems)
+
+
+def test_checks_see_each_image_of_a_grid_canvas():
+    # a grid's images share one Axes: a text over any of them is a problem, titles above them are not
+    grid = image_grid(2, [1.0], {(0, 0): "left title", (0, 1): "right title"}, row_labels=["row"])
+    for cell in grid.cells.values():
+        cell.imshow(np.zeros((4, 4, 3)))
+    assert layout_problems(grid.fig) == []
+    right = grid.cells[(0, 1)]
+    assert right.get_position().x0 == pytest.approx(right.left / PRINT_WIDTH_IN)
+    right.canvas.text(right.left + right.width / 2, right.bottom + right.height / 2, "over the image", fontsize=8)
+    assert any("'over the image' lies over the data of an image cell" in p for p in layout_problems(grid.fig))
 
 
 def test_rotated_neighbours_are_not_taken_for_collisions():
