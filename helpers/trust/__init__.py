@@ -28,5 +28,6 @@ __all__ = [
     "deletion_insertion", "evaluate_methods", "factory_from", "gaussian_blur", "images_needed", "jaccard",
     "lime_stability", "make_substrate", "mean_ci", "normalised_area", "paired_differences", "pairwise_differences",
     "parameter_layers", "pixel_importance", "random_map", "randomised_copies", "rank_pixels", "rebind",
-    "reinitialise", "spearman", "spearman_rows", "ssim", "step_fractions", "time_per_image", "timed", "top_superpixels", "winner"
+    "reinitialise", "spearman", "spearman_rows", "ssim", "step_fractions", "time_per_image", "timed",
+    "top_superpixels", "winner"
 ]

@@ -53,3 +53,20 @@ def test_small_maps_and_shape_errors():
         spearman(a, torch.rand(2, 1, 6, 6))
     with pytest.raises(ValueError, match="too small"):
         ssim(torch.rand(1, 1, 2, 2), torch.rand(1, 1, 2, 2))
+
+
+def test_spearman_rows_equals_scipy_row_by_row_with_ties_and_nan_for_constant_rows():
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from helpers.trust import spearman_rows
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 5, size=(4, 200)).astype(float)  # many ties, as in maps with zeros
+    y = x + rng.normal(size=(4, 200))
+    y[3] = 7.0  # constant: no ranking
+    got = spearman_rows(x, y)
+    assert np.allclose(got[:3], [spearmanr(x[i], y[i]).statistic for i in range(3)], rtol=1e-12)
+    assert math.isnan(got[3])
+    with pytest.raises(ValueError, match="same shape"):
+        spearman_rows(x, y[:, :10])
