@@ -159,7 +159,6 @@ class SmoothGrad(Explainer):
                 group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
         return results[0]
 
-
     def _explainer_for_passes(self, x: Tensor) -> Explainer:
         """The wrapped explainer bound to a faster copy of the model (``fast_copy``), or the
         wrapped explainer itself where no copy may be used (see helpers.models.fast_copy)."""
