@@ -46,12 +46,19 @@ def make_fast_copy(model: nn.Module, probe: Tensor) -> nn.Module | None:
     ``probe``: a small input batch on the model's device (one or a few real inputs); the copy's
     output on it must equal the model's to rtol 1e-4 (relative to the largest logit).
     """
-    if any(m.training for m in model.modules()) or _has_module_hooks(model):
-        return None
+    return fast_copy_or_reason(model, probe)[0]
+
+
+def fast_copy_or_reason(model: nn.Module, probe: Tensor) -> tuple[nn.Module | None, str]:
+    """``(copy, "")``, or ``(None, why no copy is used)`` for callers that say where passes ran."""
+    if any(m.training for m in model.modules()):
+        return None, "a module is in training mode"
+    if _has_module_hooks(model):
+        return None, "the model has module hooks, which a traced copy would not run"
     try:
         faster = _traced_copy(model)
-    except Exception:  # noqa: BLE001 - an untraceable forward simply means: no copy
-        return None
+    except Exception as error:  # noqa: BLE001 - an untraceable forward simply means: no copy
+        return None, f"torch.fx cannot trace its forward ({type(error).__name__})"
     faster.eval().requires_grad_(False)
     _fold_batchnorm(faster)
     _pool_before_rectifying(faster)
@@ -63,8 +70,8 @@ def make_fast_copy(model: nn.Module, probe: Tensor) -> nn.Module | None:
     if not (isinstance(reference, Tensor) and isinstance(output, Tensor) and output.shape == reference.shape
             and torch.allclose(output, reference, rtol=1e-4,
                                atol=1e-4 * float(reference.abs().max()) + 1e-6)):
-        return None
-    return faster
+        return None, "the copy's output on a probe differed from the model's beyond rounding"
+    return faster, ""
 
 
 class _ConvLeafTracer(fx.Tracer):
