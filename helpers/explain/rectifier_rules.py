@@ -8,9 +8,9 @@ hooked as well, which would apply the rule twice). At each call:
 
 * guided rule: the rectifier itself runs (in place if the model asked for it) and a tensor hook
   keeps the positive part of the gradient reaching its result; the rectifier's own backward then
-  masks with [lo < x < hi]. ``clamp`` is run as the equal ``hardtanh`` (its own backward would
-  pass gradient at x == 0 too). The hook belongs to the value the rectifier returned, so the model
-  may change that value in place afterwards.
+  masks with [lo < x < hi] (also ``clamp``'s: no gradient at x == lo or x == hi; tested). The hook
+  belongs to the value the rectifier returned, so the model may change that value in place
+  afterwards wherever plain autograd allows it.
 * deconvnet rule: the rectifier is replaced by a custom autograd function with the same values
   and backward max(g, 0) (the forward mask is ignored); in-place calls change their input in place.
 
@@ -214,10 +214,7 @@ class RectifierRules(TorchFunctionMode):
     def _apply(self, func: Callable, args: tuple, kwargs: dict, call: RectifierCall) -> Tensor:
         if self.rule == "deconvnet":
             return (_DeconvnetInPlace if call.in_place else _Deconvnet).apply(call.x, call.lo, call.hi)
-        if call.kind == CLAMP:  # clamp's backward passes gradient at x == 0; hardtanh's does not
-            out = (F.hardtanh_ if call.in_place else F.hardtanh)(call.x, call.lo, call.hi)
-        else:
-            out = func(*args, **kwargs)
+        out = func(*args, **kwargs)
         out.register_hook(self._gate)
         return out
 
