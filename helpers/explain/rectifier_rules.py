@@ -53,6 +53,8 @@ _CLAMP = (torch.clamp, Tensor.clamp, torch.clip, Tensor.clip, torch.clamp_, Tens
 _CLAMP_MIN = (torch.clamp_min, Tensor.clamp_min, torch.clamp_min_, Tensor.clamp_min_)
 _IN_PLACE = {torch.relu_, Tensor.relu_, F.hardtanh_, torch.clamp_, Tensor.clamp_, torch.clip_, Tensor.clip_,
              torch.clamp_min_, Tensor.clamp_min_}
+# every function the mode looks at: one dict lookup lets all other calls (conv, add...) through
+_WATCHED = frozenset(_WITHOUT_RULE) | frozenset(_RELU_OUT + _RELU_IN + _HARDTANH + _CLAMP + _CLAMP_MIN + (F.relu6,))
 
 
 @dataclass(frozen=True)
@@ -199,6 +201,8 @@ class RectifierRules(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if func not in _WATCHED:
+            return func(*args, **kwargs)
         call = rectifier_call(func, args, kwargs)
         if call is not None and call.x.requires_grad:
             if torch.is_grad_enabled():
