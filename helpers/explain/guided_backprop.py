@@ -64,7 +64,8 @@ def require_a_rectifier(coverage: RuleCoverage, model: nn.Module) -> None:
         raise ValueError(
             f"{type(model).__name__} calls no rectifier (ReLU, ReLU6, Hardtanh(0, x), clamp(min=0)) in its forward"
             f"{seen}: the {coverage.rule} rule has nothing to act on, and the map would be the plain gradient. "
-            "Use Saliency(model, reduction='none') for that map, or a model with rectifiers")
+            "Use Saliency(model, reduction='none') for that map, or a model with rectifiers (calls inside TorchScript "
+            "or torch.compile'd code cannot be seen: explain the plain Python model)")
 
 
 class GuidedBackprop(Explainer):
