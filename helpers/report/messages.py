@@ -46,8 +46,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "{detail}",
               "zh-TW": "無法依參數 model_arch／channel_order／input_size／device 建立模型：{detail}"},
     "image_id": {"en": "Parameter image_ids: there is no image {value} in the {split} split ({count} images); "
-                       "ids are file names without extension, e.g. {examples}.",
-                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是不含副檔名的檔名，"
+                       "ids are {form}, e.g. {examples}.",
+                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是{form}，"
                           "例如 {examples}。"},
     "image_ids_unreadable": {
         "en": "Parameter image_ids = {value}: none of these images can be read ({detail}); choose other images "
