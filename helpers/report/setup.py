@@ -36,8 +36,10 @@ from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_va
 
 MIN_EXPLAINED = 10
 # how image ids are formed in each data layout, for the image_ids message (en, zh-TW)
-ID_FORMS = {"food11": ("file names without extension", "不含副檔名的檔名"),
-            "imagefolder": ("<class folder>/<file name without extension>", "<類別資料夾>/<不含副檔名的檔名>")}
+ID_FORMS = {
+    "food11": ("file names without extension", "不含副檔名的檔名"),
+    "imagefolder": ("<class folder>/<file name without extension>", "<類別資料夾>/<不含副檔名的檔名>"),
+}
 FOOD11_NAMES_ZH = ("麵包", "乳製品", "甜點", "蛋", "油炸食物", "肉類", "麵食", "米飯", "海鮮", "湯", "蔬菜水果")
 
 

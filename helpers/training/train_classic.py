@@ -121,7 +121,7 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the classic Food-11 CNN (HW3 recipe).")
-    parser.add_argument("--data", required=True, help='Food-11 folder, or "default" for the demo data')
+    parser.add_argument("--data", required=True, help='data folder (Food-11 or ImageFolder layout), or "default" for the demo data')
     parser.add_argument("--out", default="model/classic", help="folder for best.pt / last.pt")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=128)

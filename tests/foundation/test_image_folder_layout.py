@@ -101,7 +101,8 @@ def test_classes_json_names_the_classes_in_chinese_and_the_extra_outputs(folder_
     assert open_split(folder_dir, "evaluation", 16, num_classes=4).class_names == ["Egg", "Rice", "Soup", "Tofu"]
     zh = open_split(folder_dir, "evaluation", 16, language="zh-TW", num_classes=4)
     assert zh.class_names == ["蛋", "米飯", "湯", "豆腐"]
-    (folder_dir / "classes.json").write_text(json.dumps({"names_zh-TW": ["蛋"]}, ensure_ascii=False), encoding="utf-8")
+    (folder_dir / "classes.json").write_text(json.dumps({"names_zh-TW": ["蛋"]}, ensure_ascii=False),
+                                             encoding="utf-8")
     with pytest.raises(DataLayoutError, match="names 1 classes in zh-TW but there are 3 class folders"):
         open_split(folder_dir, "evaluation", 16, language="zh-TW")
 

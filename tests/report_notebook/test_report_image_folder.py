@@ -49,8 +49,10 @@ def test_whole_report_on_an_image_folder(tiny_kit, tmp_path):
     assert "ImageFolder layout" in next(t for t in shown if t.startswith("**Data.**"))
 
 
-@pytest.mark.parametrize("language, form", [("en", "ids are <class folder>/<file name without extension>, e.g. Egg/"),
-                                            ("zh-TW", "影像 id 是<類別資料夾>/<不含副檔名的檔名>，例如 Egg/")])
+@pytest.mark.parametrize("language, form", [
+    ("en", "ids are <class folder>/<file name without extension>, e.g. Egg/"),
+    ("zh-TW", "影像 id 是<類別資料夾>/<不含副檔名的檔名>，例如 Egg/"),
+])
 def test_an_unknown_image_id_is_told_in_the_folder_form(tiny_kit, tmp_path, language, form):
     from test_report_first_cell import run_cells_until_error
 
