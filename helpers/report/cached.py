@@ -89,7 +89,7 @@ class _Describer:
             return str(value)
         if isinstance(value, ImageSplit):  # labels too: in the ImageFolder layout they come from the folders
             return {"split": files_fingerprint(r.path for r in value.records), "size": value.image_size,
-                    "labels": [r.label for r in value.records],
+                    "labels": tensor_fingerprint(torch.tensor([r.label for r in value.records])),
                     "resize": value.resize_mode, "channels": value.channel_order}
         if isinstance(value, (list, tuple)):
             return [self(v) for v in value]
