@@ -178,3 +178,18 @@ def test_predictions_and_cache_key_follow_the_folder_labels(folder_dir):
     assert [r.path for r in shifted.records] == [r.path for r in split.records]
     assert call_key(predict_split, (model, shifted), {})[1]["args"] != key["args"]
     assert torch.equal(torch.tensor([r.label for r in shifted.records]) - 1, predictions.labels)
+
+
+def test_training_and_accuracy_commands_read_an_image_folder(folder_dir, tmp_path, capsys):
+    from helpers.evaluation import accuracy
+    from helpers.training.train_classic import TrainConfig, train_classic
+
+    out = tmp_path / "run"
+    train_classic(TrainConfig(str(folder_dir), str(out), epochs=1, batch_size=4, input_size=32, seed=1,
+                              device="cpu"), progress=False)
+    best = out / "best.pt"
+    assert torch.load(best, weights_only=True)["fc.4.weight"].shape == (3, 512)  # one output per class folder
+    assert accuracy.main(["--data", str(folder_dir), "--arch", "classic", "--checkpoint", str(best),
+                          "--device", "cpu"]) == 0
+    printed = capsys.readouterr().out
+    assert "/9 images" in printed and "Egg" in printed, printed
