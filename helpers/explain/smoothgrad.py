@@ -174,7 +174,7 @@ class SmoothGrad(Explainer):
                 handed_coverage = coverage if _shared_rule(partner).guided else None
                 group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone(),
                                                          handed_coverage, self.passes_ran_on)
-        return results[0]
+        return results[0].to(inputs.device)
 
     def _record(self, coverage: RuleCoverage | None, passes_ran_on: str | None) -> None:
         self.coverage = coverage
