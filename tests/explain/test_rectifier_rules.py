@@ -305,3 +305,27 @@ def test_clamp_gets_the_rectifier_mask_at_exact_zeros():
     (expected,) = torch.autograd.grad(layer(_Rule.apply(xr.flatten(1), 0.0, math.inf, "guided"))[:, 0].sum(), xr)
     assert_close_rel(ours, expected)
     assert (ours[:, 0] == 0).all() and (ours[:, 1:] != 0).any()
+
+
+def test_googlenet_functional_relus_all_get_the_rule_where_captum_sees_none():
+    """torchvision's GoogLeNet rectifies with F.relu(x, inplace=True) inside each BasicConv2d: no
+    nn.ReLU module exists, so Captum's GuidedBackprop is the plain gradient there; ours is not."""
+    import warnings
+
+    import torchvision
+    from captum.attr import GuidedBackprop as CaptumGB
+
+    torch.manual_seed(0)
+    model = torchvision.models.googlenet(weights=None, num_classes=5, aux_logits=False, init_weights=True).eval()
+    x = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(6))
+    explainer = GuidedBackprop(model)
+    ours = explainer.attribute(x, 2)
+    convs = [m for m in model.modules() if type(m).__name__ == "BasicConv2d"]
+    assert not any(isinstance(m, nn.ReLU) for m in model.modules())
+    assert explainer.coverage.applied == {RELU: len(convs)} and explainer.coverage.complete
+    plain = Saliency(model, reduction="none").attribute(x, 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        captum = CaptumGB(model).attribute(x.clone().requires_grad_(True), target=2)
+    assert_close_rel(captum, plain)  # Captum's blind spot
+    assert float((ours - plain).abs().max() / plain.abs().max()) > 0.05
