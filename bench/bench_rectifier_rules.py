@@ -3,12 +3,12 @@ TorchFunctionMode (helpers.explain.rectifier_rules, today's GuidedBackprop) agai
 hooks used before (a forward hook on each nn.ReLU / nn.ReLU6 module puts max(g, 0) on its output),
 on the classic model (randomly initialised: the cost does not depend on the weights).
 
-Prints, interleaved by round (alternating which runs first), the time of one guided-backprop call on a batch with each mechanism
-and their ratio (median over rounds), then the cost of one rule application (F.relu on a small
-tensor) and of one call the mode lets through (a multiplication). The maps of both mechanisms
-must be equal.
+Prints, interleaved by round (alternating which runs first), the time of one guided-backprop call
+on a batch with each mechanism and their ratio (median over rounds), then the cost of one rule
+application (F.relu on a small tensor) and of one call the mode lets through (a multiplication).
+The maps of both mechanisms must be equal.
 
-Run:  .venv/bin/python bench/bench_rectifier_rules.py [--batch 8] [--rounds 7]
+Run:  .venv/bin/python bench/bench_rectifier_rules.py [--batch 8] [--rounds 9]
 """
 from __future__ import annotations
 
@@ -56,7 +56,7 @@ def with_module_hooks(model: nn.Module, x: torch.Tensor, target: int) -> torch.T
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9)
     args = parser.parse_args()
     torch.manual_seed(0)
     model = Food11CNN().eval()
@@ -82,7 +82,8 @@ def main() -> None:
 
     small, weight = torch.randn(16, requires_grad=True), torch.randn(16)
     rules = RectifierRules()
-    for name, call in (("F.relu (rule applied)", lambda: F.relu(small)), ("x * w (let through)", lambda: small * weight)):
+    calls = (("F.relu (rule applied)", lambda: F.relu(small)), ("x * w (let through)", lambda: small * weight))
+    for name, call in calls:
         plain = min(timeit.repeat(call, number=2000, repeat=7)) / 2000
         with rules:
             ruled = min(timeit.repeat(call, number=2000, repeat=7)) / 2000
