@@ -57,8 +57,10 @@ def parse_architecture(architecture: str) -> ArchitectureSpec:
     path, sep, class_name = architecture.rpartition(":")
     if sep and path.endswith(FILE_SUFFIX) and class_name.isidentifier():
         return ArchitectureSpec("file", class_name, Path(path).expanduser())
-    raise ModelSpecError(f"model_arch = {architecture!r} is not valid: use 'default', 'classic', "
-                         "'path/to/model.py:ClassName', 'torchvision:<name>' or 'timm:<name>'")
+    close = difflib.get_close_matches(architecture, torchvision_names(), n=1, cutoff=0.8)
+    hint = f" (for torchvision's, write 'torchvision:{close[0]}')" if close else ""
+    raise ModelSpecError(f"Unknown architecture {architecture!r}: use 'default', 'classic', "
+                         f"'path/to/model.py:ClassName', 'torchvision:<name>' or 'timm:<name>'{hint}")
 
 
 def _close(name: str, names: list[str]) -> str:
