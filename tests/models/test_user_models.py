@@ -2,6 +2,7 @@
 preprocessing wrapper, layers by the user's names, and one clear message for each bad input."""
 from __future__ import annotations
 
+import json
 import sys
 import types
 
@@ -280,3 +281,19 @@ def test_default_and_classic_fingerprints_are_unchanged_by_the_wrapper_code():
 def test_model_kwargs_are_refused_for_the_built_in_architectures():
     with pytest.raises(ModelSpecError, match="the classic architecture takes none"):
         load_model("classic", model_kwargs={"dropout": 0.5}, device="cpu")
+
+
+def test_accuracy_command_takes_a_user_model(tmp_path, capsys):
+    from helpers.evaluation.accuracy import main
+    from tests.foundation.foundation_fixtures import write_image
+
+    for label, colour in enumerate([(200, 40, 40), (40, 200, 40), (40, 40, 200)]):
+        for split in ("training", "validation", "evaluation"):
+            for n in range(2):
+                write_image(tmp_path / "data" / split / f"{label}_{n}.jpg", colour, size=24, seed=n)
+    user = kit.student_state_dict(tmp_path / "model")
+    code = main(["--data", str(tmp_path / "data"), "--arch", user.params["model_arch"], "--checkpoint",
+                 str(user.checkpoint), "--model-kwargs", json.dumps(kit.STUDENT_KWARGS),
+                 "--input-size", "32", "--normalize", "imagenet", "--device", "cpu"])
+    assert code == 0
+    assert "StudentNet model on data/evaluation: accuracy" in capsys.readouterr().out
