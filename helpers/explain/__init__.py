@@ -10,6 +10,7 @@ from .activation_maximization import ActivationMaximization, FilterVisualization
 from .base import Explainer, check_inputs, resolve_target
 from .gradcam import GradCAM
 from .guided_backprop import Deconvnet, GuidedBackprop
+from .guided_gradcam import GuidedGradCAM
 from .integrated_gradients import IntegratedGradients
 from .lime_explainer import LimeExplainer, LimeResult, make_predict_fn
 from .saliency import Saliency
@@ -17,6 +18,6 @@ from .smoothgrad import SharedPasses, SmoothGrad
 
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
-    "GuidedBackprop", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SharedPasses", "SmoothGrad",
+    "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SharedPasses", "SmoothGrad",
     "activation_maps", "check_inputs", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
 ]

@@ -6,13 +6,14 @@ import warnings
 import pytest
 import torch
 from captum.attr import GuidedBackprop as CaptumGB
+from captum.attr import GuidedGradCam as CaptumGuidedGradCam
 from captum.attr import IntegratedGradients as CaptumIG
 from captum.attr import LayerAttribution, LayerGradCam, NoiseTunnel
 from captum.attr import Saliency as CaptumSaliency
 from scipy.stats import spearmanr
 
 from explain_testutils import assert_close_rel, make_tiny
-from helpers.explain import GradCAM, GuidedBackprop, IntegratedGradients, Saliency, SmoothGrad
+from helpers.explain import GradCAM, GuidedBackprop, GuidedGradCAM, IntegratedGradients, Saliency, SmoothGrad
 
 warnings.filterwarnings("ignore", message="Setting backward hooks", category=UserWarning)
 
@@ -161,3 +162,20 @@ def test_gradcam_matches_captum(model_and_inputs):
     up = GradCAM(model, layer_alias).attribute(x, 1)
     assert up.shape == (x.shape[0], 1) + tuple(x.shape[-2:])
     assert_close_rel(up, ref_up)
+
+
+def test_guided_gradcam_matches_captum(model_and_inputs):
+    model, x, layer_alias = model_and_inputs
+    from helpers.models.layers import resolve_layer
+
+    _, layer = resolve_layer(model, layer_alias)
+    target = [2, 0, 1][: x.shape[0]]
+    ref = CaptumGuidedGradCam(model, layer).attribute(_captum_input(x), target=target)  # nearest upsampling
+    ours = GuidedGradCAM(model, layer_alias, interpolate="nearest").attribute(x, target)
+    assert ours.shape == x.shape
+    assert_close_rel(ours, ref)
+    # the product of the two factors, each computed on its own (bilinear upsampling by default)
+    product = GuidedBackprop(model).attribute(x, target) * GradCAM(model, layer_alias).attribute(x, target)
+    assert_close_rel(GuidedGradCAM(model, layer_alias).attribute(x, target), product)
+    assert_close_rel(GuidedGradCAM(model, layer_alias, reduction="max_abs").attribute(x, target),
+                     product.abs().amax(1, keepdim=True))

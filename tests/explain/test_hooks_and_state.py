@@ -8,8 +8,8 @@ import torch
 from torch import nn
 
 from explain_testutils import FunctionalReLUNet, all_hooks, assert_close_rel, make_tiny
-from helpers.explain import (Deconvnet, GradCAM, GuidedBackprop, IntegratedGradients, LimeExplainer, Saliency,
-                             SmoothGrad)
+from helpers.explain import (Deconvnet, GradCAM, GuidedBackprop, GuidedGradCAM, IntegratedGradients, LimeExplainer,
+                             Saliency, SmoothGrad)
 
 FACTORIES = {
     "saliency": lambda m: Saliency(m),
@@ -21,6 +21,7 @@ FACTORIES = {
     "integrated_gradients": lambda m: IntegratedGradients(m, n_steps=6, batch_size=5),
     "gradcam": lambda m: GradCAM(m, "conv2"),
     "gradcam_raw": lambda m: GradCAM(m, "bn1", upsample=False),
+    "guided_gradcam": lambda m: GuidedGradCAM(m, "conv2", reduction="max_abs"),
     "lime": lambda m: LimeExplainer(m, num_samples=30, n_segments=8, batch_size=7),
 }
 GRADIENT_METHODS = [k for k in FACTORIES if k != "lime"]
