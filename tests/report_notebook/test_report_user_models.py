@@ -97,3 +97,20 @@ def test_new_parameters_have_defaults_and_accept_every_form(tmp_path):
         check_values(collect_parameters({"normalize": value}))
     defaults = collect_parameters({})
     assert (defaults.model_kwargs, defaults.normalize, defaults.resize) == ({}, None, None)
+
+
+def test_resnet18_with_an_11_way_fc_on_image_folder_data(tiny_kit, user_models, tmp_path):
+    """torchvision's ImageFolder layout (class folders, names from the folders) with 11 outputs for 3 folders."""
+    import shutil
+
+    folders = ["apple_pie", "bibimbap", "cannoli"]
+    for source in tiny_kit.data.glob("*/*.jpg"):
+        if source.name == tiny_kit.CORRUPT:
+            continue
+        label, number = source.stem.split("_")
+        target = tmp_path / "data" / source.parent.name / folders[int(label)] / f"{number}.jpg"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(source, target)
+    params = {**tiny_kit.params(tmp_path / "work", **user_models.resnet18.params), "data_dir": str(tmp_path / "data")}
+    run = open_report(params)
+    assert run.loaded.num_classes == 11 and run.class_names[:3] == folders and len(run.class_names) == 11
