@@ -176,7 +176,10 @@ def _own_preprocessing(spec: ArchitectureSpec, net: nn.Module) -> tuple[Normaliz
     if spec.kind == "torchvision":
         import torchvision
 
-        crop = list(torchvision.models.get_model_weights(spec.name))[0].transforms.keywords.get("crop_size", 224)
+        try:  # the crop its published weights were evaluated at (299 for inception_v3); read, never downloaded
+            crop = list(torchvision.models.get_model_weights(spec.name))[0].transforms.keywords.get("crop_size", 224)
+        except (ValueError, IndexError, AttributeError):
+            crop = 224
         return parse_normalization("imagenet"), "center_crop", int(crop)
     if spec.kind == "timm":
         cfg = dict(getattr(net, "pretrained_cfg", None) or getattr(net, "default_cfg", None) or {})
