@@ -27,7 +27,7 @@ from helpers.models.user_models import (ArchitectureSpec, ModelSpecError, build_
                                         classifier_key, construct, import_model_file, model_class,
                                         parse_architecture, user_pickle_module)
 
-ARCHITECTURES = ("default", "classic")
+ARCHITECTURES = ("default", "classic")  # the built-in ones; model_arch also takes a file, torchvision: or timm:
 
 
 @dataclass
