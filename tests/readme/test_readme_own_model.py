@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
+import torch
 
 from helpers.models.registry import load_model
 from readme_clone import REPO_ROOT, create_example_paths
@@ -32,3 +33,9 @@ def test_readme_own_model_command_loads(command, tmp_path, monkeypatch):
     source = (tmp_path / p["model_arch"].split(":")[0]) if ".py:" in p["model_arch"] else None
     if source is not None:
         assert len(source.read_text().strip().splitlines()) <= 16, "the README's example stays about ten lines"
+        # a student's model: F.relu in forward, no nn.ReLU module, and guided backprop's rule reaches every call
+        from helpers.explain import rule_coverage
+
+        assert "F.relu(" in source.read_text() and not any(isinstance(m, torch.nn.ReLU) for m in loaded.model.modules())
+        coverage = rule_coverage(loaded.model, torch.rand(1, 3, loaded.input_size, loaded.input_size))
+        assert coverage.complete and coverage.applied == {"ReLU": len(p["model_kwargs"]["widths"])}, coverage
