@@ -21,7 +21,8 @@ from pathlib import Path
 
 from helpers.data.image_split import (CLASSES_FILE, EXPECTED_LAYOUT, FOOD11_CLASS_NAMES, IMAGE_SUFFIXES,  # noqa: F401
                                       SPLITS, DataLayoutError, ImageRecord, ImageSplit, check_data_dir,
-                                      check_num_classes, fallback_class_name, is_visible, read_classes_file)
+                                      check_num_classes, distinct_names, extra_output_names, fallback_class_name,
+                                      is_visible, numbered_class_name, read_classes_file)
 from helpers.data.images import ChannelOrder, ResizeMode
 
 _NAME_PATTERN = re.compile(r"^(\d+)_(\d+)$")
@@ -51,8 +52,10 @@ def read_class_names(root: Path, num_classes: int, language: str = "en", labels_
         raise DataLayoutError(f"{root / CLASSES_FILE} names {len(names)} classes but the files use labels up to "
                               f"{needed - 1}: add the missing names.")
     if labels_used is None:
-        return list(names)
-    return list(names[:num_classes]) + [fallback_class_name(k, num_classes) for k in range(len(names), num_classes)]
+        return distinct_names(names)
+    # Food-11's names for the outputs past classes.json's only where its names are Food-11's own
+    food11 = tuple(names) == FOOD11_CLASS_NAMES[:len(names)]
+    return extra_output_names(names[:num_classes], num_classes, fallback_class_name if food11 else numbered_class_name)
 
 
 def _files_by_label(records: Sequence[ImageRecord], labels: Sequence[int], per_label: int = 3,

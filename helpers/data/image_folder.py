@@ -25,7 +25,7 @@ from pathlib import Path
 from torchvision.datasets.folder import find_classes
 
 from helpers.data.image_split import (CLASSES_FILE, EXPECTED_LAYOUT, IMAGE_SUFFIXES, SPLITS, DataLayoutError,
-                                      ImageRecord, ImageSplit, is_visible, read_classes_file)
+                                      ImageRecord, ImageSplit, extra_output_names, is_visible, read_classes_file)
 
 
 def image_folder_classes(root: Path) -> list[str]:
@@ -110,8 +110,8 @@ class ImageFolderSplit(ImageSplit):
         names = list(classes)
         if given is not None and self.language != "en":
             names = list(given[:len(classes)])
-        extra = range(len(classes), num_classes)
-        return names + [given[k] if given is not None and k < len(given) else f"class {k}" for k in extra]
+        named_extras = given[len(classes):num_classes] if given is not None else []
+        return extra_output_names(names + list(named_extras), num_classes)
 
     def _raise_classes_past_the_head(self, classes: list[str]) -> None:
         cannot = classes[self.num_classes:]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
@@ -60,6 +60,31 @@ def is_visible(path: Path) -> bool:
 
 def fallback_class_name(label: int, num_classes: int) -> str:
     return FOOD11_CLASS_NAMES[label] if num_classes == len(FOOD11_CLASS_NAMES) else f"class {label}"
+
+
+def numbered_class_name(label: int, num_classes: int) -> str:
+    return f"class {label}"
+
+
+def extra_output_names(names: Sequence[str], num_classes: int,
+                       fallback: Callable[[int, int], str] = numbered_class_name) -> list[str]:
+    """``names`` followed by names for the outputs past them: ``fallback(k, num_classes)``, or
+    ``class <k>`` where that name is taken (Food-11's "Egg" for output 3 beside the data's own
+    "Egg"), and then :func:`distinct_names`."""
+    names = list(names)
+    for k in range(len(names), num_classes):
+        name = fallback(k, num_classes)
+        names.append(name if name not in names else f"class {k}")
+    return distinct_names(names)
+
+
+def distinct_names(names: Sequence[str]) -> list[str]:
+    """Every output gets its own name: a name an earlier output already has gets its output number,
+    ``Egg (output 3)``, as two "Egg" rows in a confusion matrix or a LIME panel cannot be told apart."""
+    distinct: list[str] = []
+    for k, name in enumerate(names):
+        distinct.append(name if name not in distinct else f"{name} (output {k})")
+    return distinct
 
 
 def read_classes_file(root: Path, language: str) -> list[str] | None:

@@ -40,8 +40,9 @@ def test_user_models_load_in_the_first_cell(tiny_kit, user_models, tmp_path, whi
     run = open_report(tiny_kit.params(tmp_path, **getattr(user_models, which).params))
     assert run.loaded.model_class == arch and (run.layer, run.gradcam_layer) == (layer, gradcam)
     assert run.class_names[:3] == tiny_kit.CLASS_NAMES
-    if which == "resnet18":  # 11 outputs on 3-class data: the extra ones are named, never seen
-        assert len(run.class_names) == 11
+    if which == "resnet18":  # 11 outputs on 3-class data: the extra ones are named, never seen, never twice
+        assert run.class_names[3:] == [f"class {k}" for k in range(3, 11)], run.class_names
+        assert len(set(run.class_names)) == 11
 
 
 @pytest.mark.slow
