@@ -60,6 +60,31 @@ def _value(text: str):
         return text
 
 
+def from_callers_folder(parameters: dict, cwd: Path) -> dict:
+    """``parameters`` with the input paths given relative to the shell's folder ``cwd`` made absolute:
+    the model file of ``model_arch`` ("path.py:Class"), ``checkpoint`` and ``data_dir``. The notebook
+    runs in the project's folder, where a path the user typed from elsewhere would name another file.
+    Run from the project's folder, they stay as given (section 0 shows them as typed)."""
+    if Path(cwd).resolve() == PROJECT_ROOT:
+        return dict(parameters)
+
+    def absolute(path: str) -> str:
+        given = Path(path).expanduser()
+        return path if given.is_absolute() else str(Path(cwd).resolve() / given)
+
+    resolved = dict(parameters)
+    arch = resolved.get("model_arch")
+    if isinstance(arch, str) and ":" in arch:
+        file, _, class_name = arch.rpartition(":")
+        if file.endswith(".py"):
+            resolved["model_arch"] = f"{absolute(file)}:{class_name}"
+    for name, keep in (("checkpoint", (None, "None", "")), ("data_dir", ("default", ""))):
+        value = resolved.get(name)
+        if isinstance(value, str) and value not in keep:
+            resolved[name] = absolute(value)
+    return resolved
+
+
 def execute(language: str, parameters: dict, output: Path, timeout: int = 3600, hooks: dict | None = None) -> Path:
     """Execute report.ipynb with papermill (no progress bars) into ``output``; ``hooks``: nbclient's
     ``on_cell_start`` etc. (:meth:`RunProgress.hooks`)."""
@@ -329,7 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pdf", action="store_true", help="only execute the notebook")
     parser.add_argument("--show-code", action="store_true", help="keep code cells in the PDF")
     args = parser.parse_args(argv)
-    parameters = {name: _value(value) for name, value in args.parameter}
+    # paths typed in the shell are relative to its folder; the notebook runs in the project's
+    parameters = from_callers_folder({name: _value(value) for name, value in args.parameter}, Path.cwd())
     started = time.perf_counter()
     try:
         done = run_report(args.lang, parameters, args.output_dir, None if args.no_pdf else args.pdf,

@@ -363,3 +363,31 @@ def test_ctrl_c_stops_a_real_run_and_its_kernel_at_once(tmp_path):
     error = runner.stderr.read().strip().splitlines()[-1]
     assert error.startswith("error: interrupted (Ctrl-C) in 1. Work after ") and "previous outputs left unchanged" in error
     assert seconds < 10, f"the runner took {seconds:.1f} s to stop"
+
+
+def test_input_paths_typed_in_another_folder_are_taken_from_that_folder(project, tmp_path, monkeypatch):
+    """``-p model_arch my_model.py:Net`` typed in the user's folder: the notebook runs in the
+    project's folder, so the runner hands it the file in the user's folder, not one in the project's."""
+    elsewhere = tmp_path / "mine"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert project.run("--no-pdf", "-p", "model_arch", "models/my_model.py:Net", "-p", "checkpoint", "net.pth",
+                       "-p", "data_dir", "../food", "-p", "smoothgrad_samples", "2") == 0
+    given = project.executed_parameters
+    assert given["model_arch"] == f"{elsewhere / 'models' / 'my_model.py'}:Net"
+    assert (given["checkpoint"], given["data_dir"]) == (str(elsewhere / "net.pth"), str(elsewhere / "../food"))
+    assert given["smoothgrad_samples"] == 2
+
+
+@pytest.mark.parametrize("arch, checkpoint, data_dir", [
+    ("models/my_model.py:Net", "net.pth", "food"),      # from the project's folder: as typed
+    ("torchvision:resnet18", "None", "default"),        # no path to resolve
+])
+def test_paths_typed_in_the_project_s_folder_or_no_paths_stay_as_given(project, monkeypatch, arch, checkpoint,
+                                                                          data_dir, tmp_path):
+    monkeypatch.chdir(rr.PROJECT_ROOT if arch.endswith(":Net") else tmp_path)
+    assert project.run("--no-pdf", "-p", "model_arch", arch, "-p", "checkpoint", checkpoint,
+                       "-p", "data_dir", data_dir) == 0
+    given = project.executed_parameters
+    assert (given["model_arch"], given["checkpoint"], given["data_dir"]) == (arch, None if checkpoint == "None"
+                                                                             else checkpoint, data_dir)
