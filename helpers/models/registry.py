@@ -49,6 +49,7 @@ class LoadedModel:
     model_class: str = ""                 # the class of the user's network (ResNet, StudentNet...)
     model_file: Path | None = None        # the user's model file (model_arch "path.py:Class")
     model_kwargs: dict = field(default_factory=dict)
+    whole_pickle: bool = False            # the checkpoint held a whole pickled model, not a state_dict
 
     @property
     def normalize(self) -> str:
@@ -192,23 +193,25 @@ def _own_preprocessing(spec: ArchitectureSpec, net: nn.Module) -> tuple[Normaliz
 
 
 def _build_network(spec: ArchitectureSpec, architecture: str, checkpoint, num_classes, allow_pickle,
-                   model_kwargs) -> tuple[nn.Module, ModelSource]:
+                   model_kwargs) -> tuple[nn.Module, ModelSource, bool]:
+    """The user's network with its weights, where it comes from, and whether the checkpoint held a
+    whole pickled model (section 0 says so)."""
     if spec.kind == "file":
         module = import_model_file(spec.path)
         cls = model_class(module, spec.name)
         source = ModelSource(architecture, cls.__name__, str(Path(module.__file__)),
                              module.__model_sources_sha256__, model_kwargs)
         if not checkpoint:
-            return construct(cls, model_kwargs), source
+            return construct(cls, model_kwargs), source, False
         held = read_checkpoint(checkpoint, allow_pickle, user_pickle_module(module) if allow_pickle else None)
         if isinstance(held, nn.Module):  # a whole pickled model (allow_pickle=True was needed to get here)
             if type(held).__qualname__ != cls.__qualname__:
                 raise CheckpointError(f"{checkpoint} holds a whole {type(held).__name__} model, not a {cls.__name__}: "
                                       f"set model_arch to the file and class it was made from.")
-            return held, source
+            return held, source, True
         net = construct(cls, model_kwargs)
         load_checkpoint(net, checkpoint, state=unwrap_state_dict(held))
-        return net, source
+        return net, source, False
     state = read_state_dict(checkpoint, allow_pickle) if checkpoint else None
     classes = num_classes
     if state is not None:
@@ -221,7 +224,7 @@ def _build_network(spec: ArchitectureSpec, architecture: str, checkpoint, num_cl
     net = build_by_name(spec, classes, model_kwargs)
     if state is not None:
         load_checkpoint(net, checkpoint, state=state)
-    return net, ModelSource(architecture, type(net).__name__, model_kwargs=model_kwargs)
+    return net, ModelSource(architecture, type(net).__name__, model_kwargs=model_kwargs), False
 
 
 def check_output(model: nn.Module, input_size: int, device: torch.device) -> int:
@@ -248,7 +251,7 @@ def check_output(model: nn.Module, input_size: int, device: torch.device) -> int
 
 def _load_user_model(spec, architecture, checkpoint, channel_order, input_size, num_classes, allow_pickle,
                      model_kwargs, normalize, resize, target) -> LoadedModel:
-    net, source = _build_network(spec, architecture, checkpoint, num_classes, allow_pickle, model_kwargs)
+    net, source, whole_pickle = _build_network(spec, architecture, checkpoint, num_classes, allow_pickle, model_kwargs)
     own_normalization, own_resize, own_size = _own_preprocessing(spec, net)
     size = input_size or own_size
     if size is None:
@@ -264,4 +267,4 @@ def _load_user_model(spec, architecture, checkpoint, channel_order, input_size, 
                        Path(checkpoint) if checkpoint else None, None, {}, normalization=normalization,
                        channel_order=channel_order, model_class=source.class_name,
                        model_file=Path(source.model_file) if source.model_file else None,
-                       model_kwargs=dict(model_kwargs))
+                       model_kwargs=dict(model_kwargs), whole_pickle=whole_pickle)

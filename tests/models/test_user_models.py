@@ -85,6 +85,7 @@ def test_whole_pickled_student_is_refused_by_default_and_loads_with_allow_pickle
         load({**user.params, "checkpoint_allow_pickle": False})
     loaded = load(user.params)
     assert type(loaded.model.net).__name__ == "StudentNet" and loaded.num_classes == 3
+    assert loaded.whole_pickle, "section 0 says the checkpoint was a whole pickled model"
     x = torch.rand(2, 3, 32, 32)
     torch.testing.assert_close(loaded.model(x), reference_student_from(loaded.model.net, x))
 
@@ -101,6 +102,7 @@ def test_torchvision_resnet18_reads_its_class_count_off_the_checkpoint_s_fc(tmp_
     x = torch.rand(2, 3, 64, 64)
     torch.testing.assert_close(loaded.model(x), reference.eval()((x - MEAN) / STD), rtol=0, atol=0)
     assert (loaded.num_classes, loaded.normalize, loaded.resize_mode, loaded.model_class) == (11, "imagenet", "center_crop", "ResNet")
+    assert not loaded.whole_pickle
     assert load({**user.params, "input_size": None}).input_size == 224  # torchvision's own crop size
 
 

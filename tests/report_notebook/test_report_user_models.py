@@ -1,33 +1,13 @@
-"""The user's own model through the report's first cells (issue 20): the four user models of the
-``user_models`` fixture load in the first cell, section 0 states their preprocessing in both
-languages, and each bad model input stops the first cell with one message, nothing written.
-In-process, as papermill would run the cells (the whole-report runs are papermill tests)."""
+"""The user's own model in the report's first cell (issue 20): the four user models of the
+``user_models`` fixture load, and each bad model input stops the first cell with one message,
+nothing written. In-process; the whole report on each of the four models, section 0's sentences
+included, is ``test_report_own_models.py`` (papermill)."""
 from __future__ import annotations
 
-import nbformat
 import pytest
 
-from helpers.report.params import NOTEBOOK, ReportParameterError, check_values, collect_parameters
+from helpers.report.params import ReportParameterError, check_values, collect_parameters
 from helpers.report.setup import open_report
-
-
-def run_section_0(parameters: dict) -> tuple[dict, list[str]]:
-    """Run the code cells up to section 0's convolution-layer sentence; return the namespace and
-    what ``say`` printed."""
-    code = [c for c in nbformat.read(NOTEBOOK, as_version=4).cells if c.cell_type == "code"]
-    namespace: dict = {}
-    said: list[str] = []
-    for cell in code:
-        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
-        exec(compile(source, "<cell>", "exec"), namespace)
-        if "parameters" in cell.metadata.get("tags", []):
-            namespace.update(parameters)
-        if "open_report(globals())" in source:
-            run = namespace["run"]
-            namespace["say"] = lambda en, zh_TW: said.append(run.tr(en, zh_TW))
-        if "**Convolution layers.**" in source:
-            return namespace, said
-    raise AssertionError("no convolution-layer sentence in the notebook")
 
 
 @pytest.mark.parametrize("which, arch, layer, gradcam", [
@@ -43,22 +23,6 @@ def test_user_models_load_in_the_first_cell(tiny_kit, user_models, tmp_path, whi
     if which == "resnet18":  # 11 outputs on 3-class data: the extra ones are named, never seen, never twice
         assert run.class_names[3:] == [f"class {k}" for k in range(3, 11)], run.class_names
         assert len(set(run.class_names)) == 11
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("language, needles", [
-    ("en", ["your own class `StudentNet`", "widths=[8, 16, 16, 32, 32]", "squashed to 32x32 (the whole photo)",
-            "kept in RGB order", "mean [0.485, 0.456, 0.406], std [0.229, 0.224, 0.225] (ImageNet's)",
-            "Grad-CAM uses `convs.4`"]),
-    ("zh-TW", ["你自己的類別 `StudentNet`", "整張照片縮放成 32x32", "維持 RGB 順序", "（ImageNet 的數值）",
-               "Grad-CAM 使用 `convs.4`"]),
-])
-def test_section_0_states_the_model_and_its_preprocessing(tiny_kit, user_models, tmp_path, language, needles):
-    _, said = run_section_0(tiny_kit.params(tmp_path, language=language, **user_models.student.params))
-    text = "\n".join(said)
-    for needle in needles:
-        assert needle in text, text
-    assert str(user_models.student.model_file.name) in text
 
 
 def test_torchvision_sentence_states_its_crop(tiny_kit, user_models, tmp_path):
