@@ -61,8 +61,10 @@ def require_a_rectifier(coverage: RuleCoverage, model: nn.Module) -> None:
     if coverage.forward_passes and not coverage.n_applied:
         seen = "; activations without a rule that ran: " + ", ".join(
             f"{k} ({v} calls)" for k, v in coverage.without_rule.items()) if coverage.without_rule else ""
+        # the user's class, not the report's preprocessing wrapper around it ("Preprocessed")
+        name = getattr(getattr(model, "source", None), "class_name", None) or type(model).__name__
         raise ValueError(
-            f"{type(model).__name__} calls no rectifier (ReLU, ReLU6, Hardtanh(0, x), clamp(min=0)) in its forward"
+            f"{name} calls no rectifier (ReLU, ReLU6, Hardtanh(0, x), clamp(min=0)) in its forward"
             f"{seen}: the {coverage.rule} rule has nothing to act on, and the map would be the plain gradient. "
             "Use Saliency(model, reduction='none') for that map, or a model with rectifiers (calls inside TorchScript "
             "or torch.compile'd code cannot be seen: explain the plain Python model)")

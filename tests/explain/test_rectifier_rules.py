@@ -226,6 +226,14 @@ def test_a_model_without_rectifiers_gets_a_clear_error_and_nothing_stays_active(
     assert cov.n_applied == 0 and cov.without_rule == {"SiLU/Swish": 1} and model.training
 
 
+def test_the_error_names_the_user_s_class_inside_the_preprocessing_wrapper():
+    from helpers.models.preprocessing import ModelSource, Preprocessed
+
+    wrapped = Preprocessed(NoRectifier(), source=ModelSource("my_model.py:NoRectifier", "NoRectifier"))
+    with pytest.raises(ValueError, match=r"^NoRectifier calls no rectifier"):
+        GuidedBackprop(wrapped).attribute(torch.rand(1, 3, 2, 2), 0)
+
+
 class FailsAfterARectifier(nn.Module):
     def __init__(self) -> None:
         super().__init__()
