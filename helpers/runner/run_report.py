@@ -53,11 +53,18 @@ EXIT_FAILED, EXIT_INTERRUPTED, EXIT_TERMINATED = 1, 130, 143
 
 
 def _value(text: str):
-    """``-p`` values as Python literals when they parse (0.2, None, ["0_1"]), else strings."""
+    """``-p`` values as Python literals when they parse (0.2, None, ["0_1"]), else as JSON (a
+    ``model_kwargs`` written ``{"pretrained": false}``, as papermill's own ``-p`` takes it), else strings."""
     try:
         return ast.literal_eval(text)
     except (ValueError, SyntaxError):
-        return text
+        pass
+    if text.lstrip()[:1] in ("{", "["):
+        try:
+            return json.loads(text)
+        except ValueError:
+            pass
+    return text
 
 
 def from_callers_folder(parameters: dict, cwd: Path) -> dict:

@@ -391,3 +391,14 @@ def test_paths_typed_in_the_project_s_folder_or_no_paths_stay_as_given(project, 
     given = project.executed_parameters
     assert (given["model_arch"], given["checkpoint"], given["data_dir"]) == (arch, None if checkpoint == "None"
                                                                              else checkpoint, data_dir)
+
+
+def test_model_kwargs_in_json_reach_the_notebook_as_a_dict(project):
+    """``-p model_kwargs '{"widths": [32, 64], "bias": false, "head": null}'``: JSON, as papermill's ``-p``
+    takes it, not Python (a string there would stop the first cell as "not valid")."""
+    assert project.run("--no-pdf", "-p", "model_kwargs", '{"widths": [32, 64], "bias": false, "head": null}',
+                       "-p", "normalize", '{"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]}',
+                       "-p", "layer", "features.3") == 0
+    given = project.executed_parameters
+    assert given["model_kwargs"] == {"widths": [32, 64], "bias": False, "head": None}
+    assert given["normalize"] == {"mean": [0.5, 0.5, 0.5], "std": [0.5, 0.5, 0.5]} and given["layer"] == "features.3"
