@@ -13,11 +13,12 @@ from .guided_backprop import Deconvnet, GuidedBackprop
 from .guided_gradcam import GuidedGradCAM
 from .integrated_gradients import IntegratedGradients
 from .lime_explainer import LimeExplainer, LimeResult, make_predict_fn
+from .photo import PhotoExplanation, explain_photo, explain_photos
 from .saliency import Saliency
 from .smoothgrad import SharedPasses, SmoothGrad
 
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
     "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SharedPasses", "SmoothGrad",
-    "activation_maps", "check_inputs", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
+    "PhotoExplanation", "activation_maps", "check_inputs", "explain_photo", "explain_photos", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
 ]
