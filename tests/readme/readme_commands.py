@@ -157,6 +157,7 @@ RECIPES: tuple[Recipe, ...] = (
            prepare="set the parameters in the first cell, run all, save"),
     Recipe("train_classic", r"\.venv/bin/python -m helpers\.training\.train_classic .*", append=TINY_TRAINING),
     Recipe("accuracy", r"\.venv/bin/python -m helpers\.evaluation\.accuracy .*"),
+    Recipe("explain", r"\.venv/bin/python -m helpers\.explain .*"),
     Recipe("mkdir", r"mkdir -p [\w./-]+( [\w./-]+)*", examples=("mkdir -p outputs",)),
 )
 
