@@ -8,6 +8,7 @@ layer, LIME as in section 3. Nothing here computes a map itself.
 """
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from helpers.device import model_device
 from helpers.models.layers import conv_layers, resolve_layer
 from helpers.models.registry import LoadedModel
 from helpers.plotting.grids import heatmap_overlay, overlay_rows
+from helpers.plotting.save import save_figure
 
 from .base import check_logits, frozen_eval, resolve_target
 from .gradcam import GradCAM
@@ -172,6 +174,12 @@ class PhotoExplanation:
             return self.figure(next(iter(self.maps)))
         return overlay_rows(self.image, {METHOD_TITLES.get(m, m): v for m, v in self.maps.items()},
                             title=f"{self.path.name}, {self.title()}", labels=("photo", "map", "overlay"))
+
+    def _repr_png_(self) -> bytes:
+        """Jupyter shows a result as its figure (a bare Figure, made without pyplot, shows as text)."""
+        buffer = io.BytesIO()
+        save_figure(self.figure(), buffer)
+        return buffer.getvalue()
 
 
 def _model_and_input(model: LoadedModel | nn.Module, input_size: int | None, resize_mode: str | None,

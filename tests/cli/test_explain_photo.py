@@ -31,6 +31,7 @@ def test_maps_and_figure_of_one_method(classic, demo_photos):
     assert fig.texts and "SmoothGrad x guided backprop" in fig.texts[0].get_text()
     assert f"p = {result.top(1)[0][2]:.3f}" in fig.texts[0].get_text()
     assert not layout_problems(fig)
+    assert result._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"  # what Jupyter shows for a result
 
 
 def test_several_methods_give_a_row_each(classic, demo_photos):
