@@ -9,7 +9,8 @@ import argparse
 import sys
 
 from helpers.data.default_dataset import resolve_data_dir
-from helpers.data.food11 import SPLITS, Food11Split
+from helpers.data.image_split import SPLITS
+from helpers.data.layout import open_split
 from helpers.evaluation.confusion import confusion_report
 from helpers.evaluation.predictions import predict_split
 from helpers.models.registry import ARCHITECTURES, load_model
@@ -28,8 +29,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         loaded = load_model(args.arch, args.checkpoint, args.channel_order, device=args.device)
         # The class count is the model's: stray labels are skipped, extra outputs are absent classes.
-        split = Food11Split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode,
-                            num_classes=loaded.num_classes)
+        split = open_split(resolve_data_dir(args.data), args.split, loaded.input_size, loaded.resize_mode,
+                           num_classes=loaded.num_classes)
         predictions = predict_split(loaded.model, split, args.batch_size)
     except (OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -157,7 +157,7 @@ class SmoothGrad(Explainer):
         if partners and _model_state(self.model) == state_before:  # e.g. no BatchNorm statistics updated
             for partner, request in zip(partners, requests):
                 group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
-        return results[0]
+        return results[0].to(inputs.device)
 
     def _explainer_for_passes(self, x: Tensor) -> Explainer:
         """The wrapped explainer bound to a faster copy of the model (``fast_copy``), or the

@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from helpers.data.food11 import Food11Split
+from helpers.data.image_split import ImageSplit
 from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
 
 # Modules every result depends on, whatever the method: the model classes (their weights are
@@ -87,8 +87,9 @@ class _Describer:
             return {"tensor": tensor_fingerprint(value)}
         if isinstance(value, Path):
             return str(value)
-        if isinstance(value, Food11Split):
+        if isinstance(value, ImageSplit):  # labels too: in the ImageFolder layout they come from the folders
             return {"split": files_fingerprint(r.path for r in value.records), "size": value.image_size,
+                    "labels": tensor_fingerprint(torch.tensor([r.label for r in value.records])),
                     "resize": value.resize_mode, "channels": value.channel_order}
         if isinstance(value, (list, tuple)):
             return [self(v) for v in value]

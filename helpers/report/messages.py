@@ -30,10 +30,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "positive": {"en": "Parameter {name} = {value} is not valid: use a number > 0 (e.g. 0.2).",
                  "zh-TW": "參數 {name} = {value} 不正確，請使用大於 0 的數字（例如 0.2）。"},
     "image_ids_type": {
-        "en": "Parameter {name} = {value} is not valid: use a list of image ids (file names without extension), "
-              "e.g. [\"0_3\", \"4_70\"], or [] for the automatic choice.",
-        "zh-TW": "參數 {name} = {value} 不正確，請給影像 id 的 list（不含副檔名的檔名），例如 [\"0_3\", \"4_70\"]；"
-                 "給 [] 則由程式自動挑選。"},
+        "en": "Parameter {name} = {value} is not valid: use a list of image ids (file names without extension; "
+              "in the ImageFolder layout <class folder>/<name>), e.g. [\"0_3\", \"4_70\"], or [] for the "
+              "automatic choice.",
+        "zh-TW": "參數 {name} = {value} 不正確，請給影像 id 的 list（不含副檔名的檔名；ImageFolder 格式為 "
+                 "<類別資料夾>/<檔名>），例如 [\"0_3\", \"4_70\"]；給 [] 則由程式自動挑選。"},
     "unknown": {"en": "Unknown parameter {name}: the report's parameters are {valid}.",
                 "zh-TW": "沒有參數 {name}：報告的參數有 {valid}。"},
     "output_dir": {"en": "Parameter {name} = {value} cannot be used: {detail}. Give a folder you can write to.",
@@ -46,8 +47,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                     "{detail}",
               "zh-TW": "無法依參數 model_arch／channel_order／input_size／device 建立模型：{detail}"},
     "image_id": {"en": "Parameter image_ids: there is no image {value} in the {split} split ({count} images); "
-                       "ids are file names without extension, e.g. {examples}.",
-                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是不含副檔名的檔名，"
+                       "ids are {form}, e.g. {examples}.",
+                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是{form}，"
                           "例如 {examples}。"},
     "image_ids_unreadable": {
         "en": "Parameter image_ids = {value}: none of these images can be read ({detail}); choose other images "

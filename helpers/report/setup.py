@@ -21,8 +21,9 @@ import torch
 from torch import Tensor
 
 from helpers.data.default_dataset import DemoDataMissingError, resolve_data_dir
-from helpers.data.food11 import FOOD11_CLASS_NAMES, SPLITS, DataLayoutError, Food11Split, check_data_dir
+from helpers.data.image_split import FOOD11_CLASS_NAMES, DataLayoutError, check_data_dir
 from helpers.data.images import CorruptImageError
+from helpers.data.layout import load_splits
 from helpers.evaluation.selection import select_images
 from helpers.models.checkpoint import CheckpointError
 from helpers.models.layers import LayerNotFoundError, conv_layers, resolve_layer
@@ -34,6 +35,11 @@ from helpers.report.messages import message
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
 MIN_EXPLAINED = 10
+# how image ids are formed in each data layout, for the image_ids message (en, zh-TW)
+ID_FORMS = {
+    "food11": ("file names without extension", "不含副檔名的檔名"),
+    "imagefolder": ("<class folder>/<file name without extension>", "<類別資料夾>/<不含副檔名的檔名>"),
+}
 FOOD11_NAMES_ZH = ("麵包", "乳製品", "甜點", "蛋", "油炸食物", "肉類", "麵食", "米飯", "海鮮", "湯", "蔬菜水果")
 
 
@@ -112,9 +118,8 @@ class Report:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self.splits = {s: Food11Split(self.data_dir, s, self.loaded.input_size, self.loaded.resize_mode,
-                                              "rgb", self.language, num_classes=self.loaded.num_classes)
-                               for s in SPLITS}
+                self.splits = load_splits(self.data_dir, self.loaded.input_size, self.loaded.resize_mode, "rgb",
+                                          self.language, num_classes=self.loaded.num_classes)
         except DataLayoutError as error:
             self._fail("data_dir", value=repr(p.data_dir), detail=_first_line(error))
         self.scan_warnings = [str(w.message) for w in caught]
@@ -145,6 +150,7 @@ class Report:
                 split.index_of(image_id)
             except KeyError:
                 self._fail("image_id", value=repr(image_id), split=p.split, count=len(split),
+                           form=self.tr(*ID_FORMS[split.layout]),
                            examples=", ".join(r.image_id for r in split.records[:3]))
         if p.image_ids:
             reasons = {}
