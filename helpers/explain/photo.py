@@ -212,7 +212,8 @@ def predict_probabilities(model: nn.Module, images: Tensor) -> Tensor:
     return logits.softmax(1).float().cpu()
 
 
-def explain_photos(paths: Sequence[str | Path], model: LoadedModel | nn.Module, method: str | Sequence[str] = "all",
+def explain_photos(paths: Sequence[str | Path], model: LoadedModel | nn.Module,
+                   method: str | Sequence[str] = "smoothgrad-guided",
                    target: int | None = None, settings: MethodSettings = MethodSettings(),
                    input_size: int | None = None, resize_mode: str | None = None,
                    class_names: Sequence[str] | None = None, on_map: Callable[[str, int], None] | None = None,
