@@ -249,6 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return BAD_INPUT
+    except KeyboardInterrupt:  # Ctrl-C: a line, not a traceback; every file written so far is whole
+        print("interrupted: the files written so far are complete; the others were not written", file=sys.stderr)
+        return 130
     return 0
 
 

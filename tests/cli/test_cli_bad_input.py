@@ -116,3 +116,24 @@ def test_an_interrupted_write_leaves_no_file(tmp_path):
     write_atomically(tmp_path / "photo_saliency.png", lambda file: file.write(b"png"))
     assert [p.name for p in tmp_path.iterdir()] == ["photo_saliency.png"]
     assert (tmp_path / "photo_saliency.png").stat().st_mode & 0o644 == 0o644  # not mkstemp's 0o600
+
+
+def test_ctrl_c_gives_a_line_and_leaves_only_whole_files(cli, demo_photos, classic_checkpoint, tmp_path, monkeypatch):
+    import helpers.explain.photo_files as files
+
+    written = []
+    original = files.write_atomically
+
+    def interrupted_after_two(path, write):
+        if len(written) == 2:
+            raise KeyboardInterrupt
+        written.append(original(path, write))
+        return written[-1]
+
+    monkeypatch.setattr(files, "write_atomically", interrupted_after_two)
+    out = tmp_path / "out"
+    result = cli(*demo_photos, "--method", "saliency,guided", "--model-arch", "classic", "--checkpoint",
+                 classic_checkpoint, "--out", out)
+    assert result.status == 130 and result.err.splitlines()[-1].startswith("interrupted: ")
+    assert "Traceback" not in result.err
+    assert sorted(out.iterdir()) == sorted(written) and len(written) == 2  # no temporary file left behind
