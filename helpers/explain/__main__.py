@@ -20,7 +20,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from helpers.data.images import CHANNEL_ORDERS, CorruptImageError, read_rgb
+from helpers.data.images import CHANNEL_ORDERS, RESIZE_MODES, CorruptImageError, read_rgb
 from helpers.device import pick_device, progress_enabled
 from helpers.explain.photo import METHODS, MethodSettings, explain_photos, make_explainers, parse_methods
 from helpers.explain.photo import read_class_names
@@ -84,6 +84,17 @@ def _json_object(text: str) -> dict:
     return value
 
 
+def _normalize(text: str) -> str | dict:
+    """A name ("none", "imagenet") or a JSON object such as '{"mean": [...], "std": [...]}'."""
+    if not text.lstrip().startswith("{"):
+        return text
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"not valid JSON ({error}): give a name such as imagenet, or "
+                                         "'{\"mean\": [0.5, 0.5, 0.5], \"std\": [0.5, 0.5, 0.5]}'") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m helpers.explain", formatter_class=_Formatter,
@@ -114,15 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="photos per batch, and images per forward/backward pass")
     model = parser.add_argument_group("model (as the report's parameters)")
     model.add_argument("--model-arch", default="default",
-                       help="default (EfficientNet-Lite0 with the food head) or classic (the HW3 CNN)")
+                       help="default (EfficientNet-Lite0 with the food head), classic (the HW3 CNN), or your own "
+                            "model as the report's model_arch takes it (path/to/model.py:Class, torchvision:NAME, "
+                            "timm:NAME)")
     model.add_argument("--checkpoint", default=None, help="state_dict file; not given: the committed default head")
     model.add_argument("--checkpoint-allow-pickle", action="store_true",
                        help="also load a whole pickled model (runs code from the file: only for files you made)")
     model.add_argument("--model-kwargs", type=_json_object, default=None,
                        help="JSON object of keyword arguments for the model's constructor")
-    model.add_argument("--normalize", default=None, help="input normalisation the model was trained with; "
-                                                         "not given: the architecture's own")
-    model.add_argument("--resize", default=None, help="how photos are resized; not given: the architecture's own")
+    model.add_argument("--normalize", type=_normalize, default=None,
+                       help='input normalisation the model was trained with: none, imagenet or a JSON object '
+                            '{"mean": [...], "std": [...]}; not given: the architecture\'s own')
+    model.add_argument("--resize", choices=RESIZE_MODES, default=None,
+                       help="how photos are resized to the input size; not given: the architecture's own")
     model.add_argument("--input-size", type=_integer(1), default=None,
                        help="input side in pixels; not given: read off the checkpoint or architecture")
     model.add_argument("--channel-order", choices=CHANNEL_ORDERS, default="rgb",
@@ -184,8 +199,9 @@ def load(args: argparse.Namespace):
     try:
         return load_model(args.model_arch, args.checkpoint, args.channel_order, args.input_size, device=device,
                           allow_pickle=args.checkpoint_allow_pickle, **extra)
-    except (OSError, ValueError, TypeError, KeyError, ImportError, RuntimeError) as error:
-        raise BadInput(f"cannot load the model ({given}): {_one_line(error)}") from None
+    except Exception as error:  # noqa: BLE001 - a user's model file may raise anything; it is their input
+        kind = "" if isinstance(error, (OSError, ValueError)) else f"{type(error).__name__}: "
+        raise BadInput(f"cannot load the model ({given}): {kind}{_one_line(error)}") from None
 
 
 def class_names(args: argparse.Namespace, loaded) -> list[str]:

@@ -43,6 +43,8 @@ def _bad_cases():
         ("zero samples", ["{photo}", "--samples", "0"], ["--samples", ">= 1"]),
         ("negative sigma", ["{photo}", "--sigma", "-0.1"], ["--sigma", ">= 0"]),
         ("unknown channel order", ["{photo}", "--channel-order", "gbr"], ["--channel-order", "gbr"]),
+        ("unknown resize", ["{photo}", "--resize", "crop"], ["--resize", "'crop'", "squash"]),
+        ("bad --normalize JSON", ["{photo}", "--normalize", "{{mean: 1}}"], ["--normalize", "JSON"]),
         ("bgr for the default model", ["{photo}", "--channel-order", "bgr"], ["RGB"]),
         ("unknown device", ["{photo}", "--device", "tpu"], ["--device tpu"]),
         ("--out is a file", ["{photo}", "--out", "{tmp}/notes.pth"], ["--out", "notes.pth", "not a folder"]),
