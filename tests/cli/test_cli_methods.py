@@ -119,6 +119,9 @@ def test_photos_go_through_in_batches(cli, demo_photos, classic_checkpoint, tmp_
     assert lines == [f"[{2 * k}/21] {m}: 2 photos" for k, m in enumerate(METHODS, 1)] + \
         [f"[{14 + k}/21] {m}: 1 photo" for k, m in enumerate(METHODS, 1)]
     check_files_and_maps(out, photos, load_model("classic", classic_checkpoint, device="cpu"), batch_size=2)
+    from bench.bench_cli import _MAP_LINE  # the benchmark reads the map's time off these lines
+
+    assert len(_MAP_LINE.findall(result.err)) == 14
 
 
 def test_a_bar_on_a_terminal(cli, demo_photos, classic_checkpoint, tmp_path, monkeypatch):
