@@ -36,7 +36,8 @@ COMMON_MODULES = ("helpers.models.classic", "helpers.models.default_model", "hel
                   "helpers.report.cache", "helpers.report.cached")
 # Attributes and arguments that change how a call is shown or how fast it runs, never what it
 # returns (SmoothGrad's shared passes are bit-identical to separate calls).
-NOT_IN_KEY = frozenset({"progress", "share_passes"})
+# what a call records on its explainer (rule coverage, where its passes ran) is a result, not a setting
+NOT_IN_KEY = frozenset({"progress", "share_passes", "coverage", "passes_ran_on"})
 
 
 def _helpers_module(obj: Any) -> str | None:

@@ -26,7 +26,8 @@ from helpers.data.images import CorruptImageError
 from helpers.data.layout import load_splits
 from helpers.evaluation.selection import select_images
 from helpers.models.checkpoint import CheckpointError
-from helpers.models.layers import LayerNotFoundError, conv_layers, resolve_layer
+from helpers.models.layers import (LayerNotFoundError, conv_layers, default_filter_layer, default_gradcam_layer,
+                                   resolve_layer)
 from helpers.models.registry import load_model
 from helpers.pdf.language import display_language_marker
 from helpers.report.cache import ResultCache
@@ -109,7 +110,8 @@ class Report:
             self._fail("data_dir", value=repr(p.data_dir), detail=_first_line(error))
         try:
             self.loaded = load_model(p.model_arch, p.checkpoint, p.channel_order, p.input_size, device=p.device,
-                                     allow_pickle=p.checkpoint_allow_pickle)
+                                     allow_pickle=p.checkpoint_allow_pickle, model_kwargs=p.model_kwargs,
+                                     normalize=p.normalize, resize=p.resize)
         except CheckpointError as error:
             self._fail("checkpoint", value=repr(p.checkpoint), detail=_first_line(error))
         except (ValueError, FileNotFoundError, RuntimeError) as error:
@@ -168,8 +170,14 @@ class Report:
     def _check_layer(self) -> None:
         p = self.params
         self.layer_default = p.layer is None
-        asked = p.layer or DEFAULT_LAYERS[p.model_arch]
         hint = ", ".join(f"{c.name} ({c.alias})" for c in conv_layers(self.model)[:8]) + ", ..."
+        size = self.loaded.input_size
+        try:
+            # Grad-CAM's layer: the last convolution whose output still has a spatial extent
+            self.gradcam_layer = default_gradcam_layer(self.model, size)
+            asked = p.layer or DEFAULT_LAYERS.get(p.model_arch) or default_filter_layer(self.model, size)
+        except LayerNotFoundError as error:
+            self._fail("model", detail=_first_line(error))
         try:
             self.layer, module = resolve_layer(self.model, asked)
         except LayerNotFoundError:
