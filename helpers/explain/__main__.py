@@ -120,7 +120,8 @@ def build_parser() -> argparse.ArgumentParser:
     method.add_argument("--lime-segments", type=_integer(1), default=_DEFAULTS.lime_segments,
                         help="LIME's SLIC superpixels")
     method.add_argument("--layer", default=None,
-                        help="Grad-CAM's layer, a name or alias such as conv5; not given: the last convolution")
+                        help="Grad-CAM's layer, a name or alias such as conv5; not given: the last convolution whose "
+                             "output has a spatial extent (the report's choice)")
     method.add_argument("--batch-size", type=_integer(1), default=_DEFAULTS.batch_size,
                         help="photos per batch, and images per forward/backward pass")
     model = parser.add_argument_group("model (as the report's parameters)")
@@ -226,7 +227,7 @@ def prepare(args: argparse.Namespace):
                               lime_segments=args.lime_segments, seed=args.seed, batch_size=args.batch_size,
                               layer=args.layer)
     try:
-        explainers = make_explainers(loaded.model, args.method, settings)
+        explainers = make_explainers(loaded.model, args.method, loaded.input_size, settings)
     except (ValueError, KeyError) as error:
         option = "--layer" if args.layer and "layer" in str(error).lower() else "--method"
         raise BadInput(f"{option} {args.layer if option == '--layer' else ','.join(args.method)}: "

@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from helpers.data.images import RESIZE_MODES, load_image
 from helpers.device import model_device
-from helpers.models.layers import conv_layers, resolve_layer
+from helpers.models.layers import default_gradcam_layer, resolve_layer
 from helpers.models.registry import LoadedModel
 from helpers.plotting.grids import heatmap_overlay, overlay_rows
 from helpers.plotting.save import save_figure
@@ -44,9 +44,9 @@ class MethodSettings:
     """The methods' settings; the defaults are the report's parameters (``smoothgrad_sigma``,
     ``smoothgrad_samples``, ``lime_samples``, ``lime_segments``, ``seed``, ``batch_size``).
 
-    ``layer``: Grad-CAM's layer (a name or alias); None takes the model's last convolution, as the
-    report's section 5 does. ``batch_size``: images per forward/backward pass (also the noisy
-    copies per pass of SmoothGrad and LIME's perturbed images per pass)."""
+    ``layer``: Grad-CAM's layer (a name or alias); None takes the report's choice, the last
+    convolution whose output has a spatial extent. ``batch_size``: images per forward/backward pass
+    (also the noisy copies per pass of SmoothGrad and LIME's perturbed images per pass)."""
 
     sigma: float = 0.2
     samples: int = 50
@@ -78,25 +78,21 @@ def parse_methods(methods: str | Sequence[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-def cam_layer(model: nn.Module, layer: str | None = None) -> str:
-    """Grad-CAM's layer: ``layer`` resolved (unknown names raise and list the valid ones), else
-    the model's last convolution (the report's choice)."""
+def cam_layer(model: nn.Module, input_size: int, layer: str | None = None) -> str:
+    """Grad-CAM's layer: ``layer`` resolved (unknown names raise and list the valid ones), else the
+    report's choice, the last convolution whose output at ``input_size`` still has a spatial extent."""
     if layer is not None:
         return resolve_layer(model, layer)[0]
-    convs = conv_layers(model)
-    if not convs:
-        raise ValueError(f"{type(model).__name__} has no nn.Conv2d layer for Grad-CAM: name a layer with a 4-D "
-                         "output (layer=...)")
-    return convs[-1].name
+    return default_gradcam_layer(model, input_size)
 
 
-def make_explainers(model: nn.Module, methods: Sequence[str], settings: MethodSettings = MethodSettings(),
-                    progress: bool | None = False) -> dict:
+def make_explainers(model: nn.Module, methods: Sequence[str], input_size: int,
+                    settings: MethodSettings = MethodSettings(), progress: bool | None = False) -> dict:
     """One explainer per method, built before anything runs (a model the method cannot explain, or
     an unknown layer, raises here). The two SmoothGrads share their noisy passes when both are asked."""
     noise = dict(sigma=settings.sigma, n_samples=settings.samples, seed=settings.seed,
                  batch_size=settings.batch_size, progress=progress, share_passes=SharedPasses())
-    layer = cam_layer(model, settings.layer) if {"gradcam", "guided-gradcam"} & set(methods) else None
+    layer = cam_layer(model, input_size, settings.layer) if {"gradcam", "guided-gradcam"} & set(methods) else None
     build: dict[str, Callable[[], object]] = {
         "saliency": lambda: Saliency(model, reduction="max_abs"),
         "guided": lambda: GuidedBackprop(model, reduction="max_abs"),
@@ -226,7 +222,7 @@ def explain_photos(paths: Sequence[str | Path], model: LoadedModel | nn.Module,
     :func:`make_explainers` built for ``method`` (a caller that checked them already)."""
     net, size, resize, names = _model_and_input(model, input_size, resize_mode, class_names)
     if explainers is None:
-        explainers = make_explainers(net, parse_methods(method), settings)
+        explainers = make_explainers(net, parse_methods(method), size, settings)
     paths = [Path(p) for p in paths]
     for start in range(0, len(paths), settings.batch_size):
         batch = paths[start:start + settings.batch_size]

@@ -3,6 +3,7 @@ files exist, the maps are finite, and each map equals what the method's explaine
 report builds it, returns for the same photo, target and seed."""
 from __future__ import annotations
 
+import json
 import re
 
 import numpy as np
@@ -13,7 +14,7 @@ from PIL import Image
 from helpers.data.images import load_image
 from helpers.explain import GradCAM, GuidedBackprop, GuidedGradCAM, LimeExplainer, Saliency, SmoothGrad
 from helpers.explain.photo import METHODS
-from helpers.models.layers import conv_layers
+from helpers.models.layers import default_gradcam_layer
 from helpers.models.registry import load_model
 
 # Grad-CAM keeps only positive evidence (its ReLU): on a random 32 px model the last layer's map (1x1)
@@ -22,10 +23,10 @@ ZERO_ALLOWED = {"gradcam", "guided-gradcam"}
 TINY = ("--samples", 3, "--lime-samples", 8, "--lime-segments", 8, "--device", "cpu")
 
 
-def own_explainers(model, samples=3, sigma=0.2, seed=0, lime_samples=8, lime_segments=8):
+def own_explainers(model, input_size, samples=3, sigma=0.2, seed=0, lime_samples=8, lime_segments=8):
     """Each method's explainer as report.ipynb builds it (sections 1, 3, 4 and 5)."""
     noise = dict(sigma=sigma, n_samples=samples, seed=seed, batch_size=8)
-    layer = conv_layers(model)[-1].name
+    layer = default_gradcam_layer(model, input_size)
     return {"saliency": Saliency(model, reduction="max_abs"),
             "guided": GuidedBackprop(model, reduction="max_abs"),
             "smoothgrad": SmoothGrad(Saliency(model, reduction="max_abs"), **noise),
@@ -46,7 +47,7 @@ def check_files_and_maps(out_dir, photos, loaded, target=None, batch_size=8, **s
     """Every PNG is an image of three panels; every map is finite and equals the explainer's own
     output on the same batch of photos (as the command batches them: on photos with flat white
     backgrounds, max-pooling ties make the last bits depend on the batch's convolution algorithm)."""
-    explainers = own_explainers(loaded.model, **settings)
+    explainers = own_explainers(loaded.model, loaded.input_size, **settings)
     for start in range(0, len(photos), batch_size):
         batch = photos[start:start + batch_size]
         images = torch.stack([load_image(p, loaded.input_size, loaded.resize_mode) for p in batch])
@@ -91,6 +92,27 @@ def test_every_method_on_the_default_model(cli, demo_photos, tmp_path):
     check_files_and_maps(out, demo_photos[1:], loaded)
     names = [name for name, _ in top3(result.out, demo_photos[1])]
     assert len(names) == 3 and set(names) <= set(loaded.class_names)  # the default model's own names
+
+
+def test_every_method_on_a_torchvision_model_with_its_preprocessing(cli, demo_photos, tmp_path):
+    """--normalize, --resize and --input-size reach the model: the maps equal those of the model
+    loaded with the same options (and differ without --normalize)."""
+    from torchvision.models import resnet18
+
+    torch.manual_seed(0)
+    checkpoint = tmp_path / "resnet18.pth"
+    torch.save(resnet18(num_classes=4).state_dict(), checkpoint)
+    options = dict(checkpoint=checkpoint, input_size=48, normalize={"mean": [0.4, 0.5, 0.6], "std": [0.2, 0.3, 0.25]},
+                   resize="center_crop", device="cpu")
+    out = tmp_path / "out"
+    result = cli(*demo_photos, "--method", "all", "--model-arch", "torchvision:resnet18", "--checkpoint", checkpoint,
+                 "--input-size", 48, "--normalize", json.dumps(options["normalize"]), "--resize", "center_crop",
+                 *TINY, "--out", out)
+    assert result.status == 0, result.err
+    check_files_and_maps(out, demo_photos, load_model("torchvision:resnet18", **options))
+    plain = load_model("torchvision:resnet18", **{**options, "normalize": "none"})
+    with pytest.raises(AssertionError, match="differs from the explainer's own"):
+        check_files_and_maps(out, demo_photos, plain)
 
 
 def test_target_classes_file_and_seed_reach_the_maps(cli, demo_photos, classic_checkpoint, tmp_path):
