@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import torch
 from tqdm import tqdm
 
 from helpers.data.images import CHANNEL_ORDERS, RESIZE_MODES, CorruptImageError, read_rgb
@@ -147,6 +148,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help='JSON class names, {"names": [...]} or a list; not given: the model\'s own, '
                             'else "class k"')
     model.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
+    model.add_argument("--threads", type=_integer(1), default=None,
+                       help="CPU threads for torch; not given: torch's default (one per core). On a machine busy "
+                            "with other work, 1 can be several times faster")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for the PNG and .npy files "
                                                                      "(created when missing)")
     return parser
@@ -216,6 +220,8 @@ def class_names(args: argparse.Namespace, loaded) -> list[str]:
 
 def prepare(args: argparse.Namespace):
     """Everything that can be wrong is found here, before anything is computed or written."""
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
     check_photos(args.photos)
     check_out(args.out)
     loaded = load(args)

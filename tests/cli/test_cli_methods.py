@@ -146,6 +146,17 @@ def test_photos_go_through_in_batches(cli, demo_photos, classic_checkpoint, tmp_
     assert len(_MAP_LINE.findall(result.err)) == 14
 
 
+def test_threads_option_sets_torch_s_threads(cli, demo_photos, classic_checkpoint, tmp_path):
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # not 1 already (make test runs with OMP_NUM_THREADS=1)
+    try:
+        result = cli(demo_photos[0], "--method", "saliency", "--model-arch", "classic", "--checkpoint",
+                     classic_checkpoint, "--threads", 1, "--out", tmp_path / "out")
+        assert result.status == 0 and torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_a_bar_on_a_terminal(cli, demo_photos, classic_checkpoint, tmp_path, monkeypatch):
     import io
     import sys
@@ -177,7 +188,7 @@ def test_help_lists_every_option_with_its_default(capsys):
     assert {o.option_strings[-1] for o in options} >= {
         "--method", "--model-arch", "--checkpoint", "--checkpoint-allow-pickle", "--model-kwargs", "--normalize",
         "--resize", "--input-size", "--channel-order", "--device", "--target", "--samples", "--sigma", "--seed",
-        "--out", "--classes", "--layer", "--batch-size"}
+        "--out", "--classes", "--layer", "--batch-size", "--threads"}
     for option in options:
         name = option.option_strings[-1]
         block = re.search(re.escape(name) + r"(?: [A-Z_{},a-z]+)? (.*?)(?= --[a-z-]+(?: [A-Z_{]|\s+[A-Z(a-z])|$)",
