@@ -7,7 +7,7 @@ the whole command's wall time, the time until its map is done (the command's own
 and, in another fresh process, the imports alone. Medians of ``--runs`` runs; the load average
 at start and end says how busy the machine was.
 
-Run:  .venv/bin/python bench/bench_cli.py [--runs 5] [--photo PATH] [--method smoothgrad-guided]
+Run:  .venv/bin/python bench/bench_cli.py [--runs 5] [--photo PATH] [--method smoothgrad-guided] [--threads N]
 Everything printed is also written to bench/last_cli_run.txt (``--save``).
 """
 from __future__ import annotations
@@ -34,11 +34,12 @@ def user_environment() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k not in ("TQDM_DISABLE", "OMP_NUM_THREADS", "PYTEST_CURRENT_TEST")}
 
 
-def time_command(photo: Path, method: str) -> tuple[float, float]:
+def time_command(photo: Path, method: str, extra: list[str]) -> tuple[float, float]:
     """(wall seconds of the whole command, seconds from its start of work to its last map)."""
     with tempfile.TemporaryDirectory() as out:
         started = time.perf_counter()
-        proc = subprocess.run([sys.executable, "-m", "helpers.explain", str(photo), "--method", method, "--out", out],
+        proc = subprocess.run([sys.executable, "-m", "helpers.explain", str(photo), "--method", method, "--out", out,
+                               *extra],
                               cwd=ROOT, env=user_environment(), capture_output=True, text=True)
         wall = time.perf_counter() - started
     if proc.returncode != 0:
@@ -60,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5, help="fresh processes per measurement")
     parser.add_argument("--photo", type=Path, default=DEFAULT_PHOTO, help="the photo to explain")
     parser.add_argument("--method", default="smoothgrad-guided", help="the method")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="pass --threads to the command (not given: the command's default)")
     parser.add_argument("--save", type=Path, default=ROOT / "bench" / "last_cli_run.txt",
                         help="also write the output here")
     args = parser.parse_args(argv)
@@ -72,11 +75,12 @@ def main(argv: list[str] | None = None) -> int:
     say(f"bench_cli {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, "
         f"load average at start {os.getloadavg()[0]:.2f}")
     shown = args.photo.relative_to(ROOT) if args.photo.is_relative_to(ROOT) else args.photo
-    say(f"command: python -m helpers.explain {shown} --method {args.method} --out <temporary folder>   "
-        "(default model, default settings)")
+    extra = ["--threads", str(args.threads)] if args.threads else []
+    say(f"command: python -m helpers.explain {shown} --method {args.method} --out <temporary folder> "
+        f"{' '.join(extra)}  (default model, default settings)")
     walls, maps, imports = [], [], []
     for run in range(1, args.runs + 1):
-        wall, mapped = time_command(args.photo, args.method)
+        wall, mapped = time_command(args.photo, args.method, extra)
         imported = time_imports()
         walls.append(wall)
         maps.append(mapped)
