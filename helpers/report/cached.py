@@ -7,6 +7,9 @@ models by their weights, tensors by their values, splits by their files, explain
 settings (recursively: ``SmoothGrad(GuidedBackprop(model))``), plus a hash of the source files
 that define every class and function involved. Change any of them and the key changes.
 
+:func:`cached_per_image` stores a map per image instead of per call: the report's measured sample
+grows with ``n_measure``, and only its new images are computed.
+
 Results may be tensors, numbers, strings, lists/dicts of them, NumPy arrays, paths and dataclasses
 of this package (``LimeResult``, ``Predictions``...): they are stored as plain containers of
 tensors (read back with ``weights_only=True``, so a cache file can never run code) and rebuilt.
@@ -25,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from helpers.data.food11 import Food11Split
 from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
@@ -208,3 +211,45 @@ def cached(cache: ResultCache, fn: Callable | Any, *args: Any, **kwargs: Any) ->
     kind, parts = call_key(target, args, kwargs)
     stored = cache.get_or_compute(kind, parts, lambda: to_storable(target(*args, **kwargs)))
     return from_storable(stored)
+
+
+def _target_of(target: Any, i: int) -> int | None:
+    """Image ``i``'s class from an explainer's ``target`` (None, an int, or one class per image)."""
+    if target is None or isinstance(target, (int, np.integer)):
+        return None if target is None else int(target)
+    return int(torch.as_tensor(target).reshape(-1)[i])
+
+
+def cached_per_image(cache: ResultCache, fn: Callable | Any, images: Tensor, target: Any = None,
+                     **kwargs: Any) -> Tensor:
+    """``fn(images, target=target, **kwargs)`` (``fn.attribute`` for an explainer), stored one
+    image at a time: each image's map is keyed by the call (as :func:`cached`), that image's
+    values and its target. Images already stored are read; the others are computed together in
+    one call. Only for methods whose map of an image does not depend on the other images of the
+    call (every explainer of helpers.explain: SmoothGrad draws each image's noise alike).
+    Returns the (N, ...) maps in the order of ``images``."""
+    call = fn if isinstance(fn, (types.FunctionType, types.MethodType)) else getattr(fn, "attribute", fn)
+    kind, parts = call_key(call, (), kwargs)  # the model, settings and code: hashed once for all images
+    n = images.shape[0]
+    if target is not None and not isinstance(target, (int, np.integer)) and torch.as_tensor(target).numel() != n:
+        raise ValueError(f"target must be None, an int or one class per image ({n}), "
+                         f"got {torch.as_tensor(target).numel()} values")
+    keys = [{**parts, "image": tensor_fingerprint(images[i]), "target": _target_of(target, i)} for i in range(n)]
+    found: dict[int, Tensor] = {}
+    for i, key in enumerate(keys):
+        hit, value = cache.get(kind, key)
+        if hit:
+            found[i] = from_storable(value)
+    missing = [i for i in range(n) if i not in found]
+    if missing:
+        rows = torch.tensor(missing)
+        part_target = target if target is None or isinstance(target, (int, np.integer)) else \
+            torch.as_tensor(target).reshape(-1)[rows]
+        computed = call(images[rows], target=part_target, **kwargs)
+        if not isinstance(computed, Tensor) or computed.shape[0] != len(missing):
+            raise TypeError(f"cached_per_image needs a method that returns one map per image, got "
+                            f"{type(computed).__name__}")
+        for k, i in enumerate(missing):
+            found[i] = computed[k:k + 1].detach().clone()
+            cache.put(kind, keys[i], found[i])
+    return torch.cat([found[i] for i in range(n)]) if n else images.new_zeros((0,))
