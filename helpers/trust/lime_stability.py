@@ -96,7 +96,9 @@ def lime_stability(model: nn.Module, images: Tensor, target: TargetType = None, 
         for i in range(images.shape[0]):
             image = images[i:i + 1]
             hwc = image[0].detach().cpu().double().permute(1, 2, 0).numpy()
-            segments = explainers[0].segment(np.ascontiguousarray(hwc))
+            # The class's own method: each explainer's instance attribute is set to the previous image's
+            # segments below, and reading it here gave image 0's superpixels to every later image.
+            segments = LimeExplainer.segment(explainers[0], np.ascontiguousarray(hwc))
             results = []
             if given is not None:
                 if not np.array_equal(np.asarray(given[i].segments), segments):
