@@ -57,7 +57,7 @@ def busy_kit(tmp_path_factory, tiny_kit):
 
 
 def test_no_food_claim_when_the_split_is_invalid(busy_kit):
-    assert "cannot be made on any of the 6 images" in busy_kit
+    assert "cannot be made on any of the 12 measured images" in busy_kit
     assert not re.search(r"concentrated on the food|lies on food", busy_kit)
     assert "The food/background split holds on none of the explained images" in busy_kit
 
