@@ -221,13 +221,18 @@ def _target_of(target: Any, i: int) -> int | None:
 
 
 def cached_per_image(cache: ResultCache, fn: Callable | Any, images: Tensor, target: Any = None,
-                     **kwargs: Any) -> Tensor:
+                     chunk: int | None = None, **kwargs: Any) -> Tensor:
     """``fn(images, target=target, **kwargs)`` (``fn.attribute`` for an explainer), stored one
     image at a time: each image's map is keyed by the call (as :func:`cached`), that image's
     values and its target. Images already stored are read; the others are computed together in
     one call. Only for methods whose map of an image does not depend on the other images of the
     call (every explainer of helpers.explain: SmoothGrad draws each image's noise alike).
+    ``chunk``: images per call (None: all missing ones in one call). A backward pass holds every
+    activation of its batch, so plain gradient methods want it; SmoothGrad batches its noisy
+    passes itself and shares them with its partner only within one call, so it wants None.
     Returns the (N, ...) maps in the order of ``images``."""
+    if chunk is not None and chunk < 1:
+        raise ValueError(f"chunk must be >= 1 or None, got {chunk}")
     call = fn if isinstance(fn, (types.FunctionType, types.MethodType)) else getattr(fn, "attribute", fn)
     kind, parts = call_key(call, (), kwargs)  # the model, settings and code: hashed once for all images
     n = images.shape[0]
@@ -241,15 +246,17 @@ def cached_per_image(cache: ResultCache, fn: Callable | Any, images: Tensor, tar
         if hit:
             found[i] = from_storable(value)
     missing = [i for i in range(n) if i not in found]
-    if missing:
-        rows = torch.tensor(missing)
+    step = chunk or max(len(missing), 1)
+    for start in range(0, len(missing), step):
+        part = missing[start:start + step]
+        rows = torch.tensor(part)
         part_target = target if target is None or isinstance(target, (int, np.integer)) else \
             torch.as_tensor(target).reshape(-1)[rows]
         computed = call(images[rows], target=part_target, **kwargs)
-        if not isinstance(computed, Tensor) or computed.shape[0] != len(missing):
+        if not isinstance(computed, Tensor) or computed.shape[0] != len(part):
             raise TypeError(f"cached_per_image needs a method that returns one map per image, got "
                             f"{type(computed).__name__}")
-        for k, i in enumerate(missing):
+        for k, i in enumerate(part):
             found[i] = computed[k:k + 1].detach().clone()
             cache.put(kind, keys[i], found[i])
     return torch.cat([found[i] for i in range(n)]) if n else images.new_zeros((0,))

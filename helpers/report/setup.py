@@ -220,10 +220,12 @@ class Report:
         """``fn(*args, **kwargs)`` through the result cache (``fn.attribute`` for an explainer)."""
         return cached(self.cache, fn, *args, **kwargs)
 
-    def cached_per_image(self, fn: Any, images: Tensor, target: Any = None, **kwargs: Any) -> Tensor:
+    def cached_per_image(self, fn: Any, images: Tensor, target: Any = None, chunk: int | None = None,
+                         **kwargs: Any) -> Tensor:
         """Maps of ``images`` through the result cache one image at a time: only images not
-        stored before are computed (raising ``n_measure`` computes only the new ones)."""
-        return cached_per_image(self.cache, fn, images, target, **kwargs)
+        stored before are computed (raising ``n_measure`` computes only the new ones), ``chunk``
+        images per call."""
+        return cached_per_image(self.cache, fn, images, target, chunk, **kwargs)
 
     def class_name(self, label: int | Tensor) -> str:
         return self.class_names[int(label)]

@@ -189,6 +189,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
             of helpers.explain need none (:func:`~.randomisation.factory_from` re-points a copy
             at the randomised model); a plain function without a factory gets NaN similarity.
         n_steps, substrate, blur_sigma, batch_size, seed: see :func:`~.deletion.deletion_insertion`
+            (``batch_size`` is also the number of images per map call of the randomisation test)
             (``seed`` also seeds the random baseline and the re-initialisation).
         randomisation: run the test at all. randomisation_layers / _max_steps / _group_depth:
             which cascade steps to measure (:func:`~.randomisation.checkpoint_steps`); the
@@ -263,7 +264,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
                 result = cascading_randomisation(model, images, factory, target_t, layers=randomisation_layers,
                                                  max_steps=randomisation_max_steps,
                                                  group_depth=randomisation_group_depth, batchnorm=batchnorm,
-                                                 seed=seed, original_maps=maps_i)
+                                                 seed=seed, original_maps=maps_i, batch_size=batch_size)
                 randomised[name] = result
                 final_rho, final_sim = result.final()
                 rho = mean_ci(final_rho.numpy(), confidence, interval, seed=seed, bounds=(-1.0, 1.0))

@@ -163,6 +163,9 @@ def test_per_image_cache_computes_only_the_new_images_and_equals_one_call(tmp_pa
     more = ResultCache(tmp_path)  # a larger sample: the first three are read, only two computed, in one call
     grown = cached_per_image(more, _smooth(model), images, target=target)
     assert calls == [2] and more.hits == ["SmoothGrad.attribute"] * 3 and len(more.misses) == 2
+    calls.clear()
+    chunked = cached_per_image(ResultCache(tmp_path / "chunks"), _smooth(model), images, target=target, chunk=2)
+    assert calls == [2, 2, 1] and torch.allclose(chunked, whole, atol=1e-6)  # chunk images per call, same maps
     assert torch.allclose(grown, whole, atol=1e-6) and torch.equal(grown[:3], part)
     other = ResultCache(tmp_path)  # another target of the same image is another map
     cached_per_image(other, _smooth(model), images[:1], target=torch.tensor([2]))
