@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from helpers.data.default_dataset import DEFAULT_DATA_DIR  # noqa: E402
-from helpers.data.food11 import Food11Split  # noqa: E402
+from helpers.data.layout import open_split  # noqa: E402
 from helpers.explain import GuidedBackprop, Saliency, SharedPasses, SmoothGrad  # noqa: E402
 from helpers.models.registry import load_model  # noqa: E402
 
@@ -45,7 +45,7 @@ def model_and_images(name: str, count: int) -> tuple[torch.nn.Module, torch.Tens
     checkpoint = BENCH_CHECKPOINT if name == "classic" and BENCH_CHECKPOINT.is_file() else None
     torch.manual_seed(0)
     loaded = load_model(name, checkpoint, device="cpu")
-    split = Food11Split(DEFAULT_DATA_DIR, "evaluation", loaded.input_size, loaded.resize_mode)
+    split = open_split(DEFAULT_DATA_DIR, "evaluation", loaded.input_size, loaded.resize_mode)
     step = max(1, len(split) // count)  # spread over the classes (files are sorted by label)
     images, _, _ = split.load_many(list(range(0, step * count, step))[:count])
     with torch.no_grad():

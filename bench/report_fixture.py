@@ -136,7 +136,7 @@ def build_classic_checkpoint(path: Path, data_root: Path, input_size: int = 128,
     """Save the state_dict of a classic Food-11 CNN (11 classes) with random weights (``seed``)
     and BatchNorm statistics measured on ``data_root``'s training images; kept when the recipe
     and the data's manifest are unchanged."""
-    from helpers.data.food11 import Food11Split
+    from helpers.data.layout import open_split
     from helpers.models.classic import Food11CNN
 
     path = Path(path)
@@ -148,7 +148,7 @@ def build_classic_checkpoint(path: Path, data_root: Path, input_size: int = 128,
         return path
     torch.manual_seed(seed)
     model = Food11CNN(11)
-    training = Food11Split(Path(data_root), "training", input_size, num_classes=11)
+    training = open_split(Path(data_root), "training", input_size, num_classes=11)
     images, _, _ = training.load_many(range(len(training)))
     calibrate_batchnorm(model, images)
     path.parent.mkdir(parents=True, exist_ok=True)

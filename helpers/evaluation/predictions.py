@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from helpers.data.food11 import Food11Split
+from helpers.data.image_split import ImageSplit
 from helpers.device import model_device, progress_enabled
 from helpers.models.layers import resolve_layer
 
@@ -35,16 +35,16 @@ class Predictions:
         return float((self.labels == self.predicted).float().mean()) if len(self.labels) else float("nan")
 
 
-def _check_labels_fit(labels: torch.Tensor, num_outputs: int, split: Food11Split) -> None:
+def _check_labels_fit(labels: torch.Tensor, num_outputs: int, split: ImageSplit) -> None:
     outside = sorted(set(labels[labels >= num_outputs].tolist()))
     if outside:
         raise ValueError(f"The {split.split} split has label(s) {', '.join(map(str, outside))} but the model has "
                          f"only {num_outputs} outputs (0..{num_outputs - 1}): build the split with "
-                         f"Food11Split(..., num_classes={num_outputs}) so that such files are skipped with their "
+                         f"open_split(..., num_classes={num_outputs}) so that such files are skipped with their "
                          "reason, or use a checkpoint trained on this data.")
 
 
-def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
+def predict_split(model: nn.Module, split: ImageSplit, batch_size: int = 32,
                   indices: Sequence[int] | None = None, progress: bool | None = None,
                   layers: Sequence[str] = ()) -> Predictions:
     """Run ``model`` over the split (or some of its images) in batches, under inference mode.
@@ -56,7 +56,7 @@ def predict_split(model: nn.Module, split: Food11Split, batch_size: int = 32,
     The model's train/eval mode is left as it was; predictions are made in eval mode.
     ``progress=None`` shows a bar only in an interactive terminal (TQDM_DISABLE=1 wins).
     The class count is the model's: a label it cannot output raises ValueError (build the split
-    with ``Food11Split(..., num_classes=<model outputs>)`` so such files are skipped instead).
+    with ``open_split(..., num_classes=<model outputs>)`` so such files are skipped instead).
     """
     device = model_device(model)
     was_training = model.training

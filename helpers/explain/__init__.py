@@ -9,15 +9,17 @@ from .activation_maps import ActivationMaps, activation_maps, layer_output
 from .activation_maximization import ActivationMaximization, FilterVisualization, high_frequency_share
 from .base import Explainer, check_inputs, resolve_target
 from .gradcam import GradCAM
-from .guided_backprop import Deconvnet, GuidedBackprop
+from .guided_backprop import Deconvnet, GuidedBackprop, rule_coverage
 from .guided_gradcam import GuidedGradCAM
 from .integrated_gradients import IntegratedGradients
 from .lime_explainer import LimeExplainer, LimeResult, make_predict_fn
+from .rectifier_rules import RuleCoverage
 from .saliency import Saliency
 from .smoothgrad import SharedPasses, SmoothGrad
 
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
-    "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "Saliency", "SharedPasses", "SmoothGrad",
-    "activation_maps", "check_inputs", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target",
+    "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "RuleCoverage", "Saliency",
+    "SharedPasses", "SmoothGrad", "activation_maps", "check_inputs", "high_frequency_share", "layer_output",
+    "make_predict_fn", "resolve_target", "rule_coverage",
 ]

@@ -8,7 +8,7 @@ import torch
 from torch import Tensor, nn
 
 from helpers.device import model_device
-from helpers.models.layers import check_filter_index, resolve_layer
+from helpers.models.layers import check_filter_index, layer_name, resolve_layer
 
 from .base import check_inputs, frozen_eval
 
@@ -23,9 +23,9 @@ def resolve_layer_or_module(model: nn.Module, layer: str | nn.Module) -> tuple[s
         hint = " (a LoadedModel holds it as .model)" if hasattr(model, "model") else ""
         raise TypeError(f"model must be a torch.nn.Module{hint}, got {type(model).__name__}")
     if isinstance(layer, nn.Module):
-        for name, module in model.named_modules():
-            if module is layer and name:
-                return name, module
+        name = layer_name(model, layer)  # the user's name, also inside a preprocessing wrapper
+        if name is not None:
+            return name, layer
         raise ValueError(f"the given {type(layer).__name__} module is not a submodule of {type(model).__name__}; "
                          "pass one of model.named_modules() or its name")
     return resolve_layer(model, layer)

@@ -175,7 +175,8 @@ class Explainer:
         check_inputs(inputs)
         x = self._to_device(inputs)
         with self._call_context():
-            return self._attribute_batch(x, target).detach()
+            # back where the inputs were (as Captum): callers mix maps with their own CPU tensors
+            return self._attribute_batch(x, target).detach().to(inputs.device)
 
 
 def class_scores(logits: Tensor, target: Tensor) -> Tensor:

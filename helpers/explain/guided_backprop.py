@@ -6,102 +6,84 @@ Backward rules through a rectifier with input x and incoming gradient g:
 * guided backprop: max(g, 0) * [lo < x < hi]
 * deconvnet:       max(g, 0)               (the forward mask is ignored)
 
-with (lo, hi) = (0, inf) for ``nn.ReLU`` and (0, 6) for ``nn.ReLU6``.
+with (lo, hi) = (0, inf) for ReLU and clamp(min=0), (0, 6) for ReLU6 / Hardtanh(0, 6).
 
-Unlike Captum's ``GuidedBackprop``, which hooks only ``nn.ReLU`` instances and therefore silently
-returns the plain gradient for models built from ``nn.ReLU6`` (EfficientNet-Lite, MobileNet),
-this implementation applies the rule to ``nn.ReLU6`` as well.
+The rule is applied at every rectifier call of the forward, module or function (``nn.ReLU``,
+``F.relu``, ``x.relu()``, ``relu_``, ``F.relu6``, ``F.hardtanh(x, 0, 6)``, ``x.clamp(min=0)``...;
+:mod:`helpers.explain.rectifier_rules`). Captum's ``GuidedBackprop`` hooks only ``nn.ReLU``
+modules: on models built from ``nn.ReLU6`` (EfficientNet-Lite, MobileNet) or calling ``F.relu``
+(most hand-written models, torchvision's Inception and GoogLeNet) it silently returns the plain
+gradient. Here, activations for which no rule is defined (SiLU, GELU, Hardswish...) are counted
+and named in ``coverage`` after each call; :func:`rule_coverage` probes a model once.
 """
 from __future__ import annotations
 
 import contextlib
-import math
 from collections.abc import Iterator
 
 import torch
 from torch import Tensor, nn
 
-from .base import Explainer, TargetType, input_gradient
+from helpers.device import model_device
+
+from .base import Explainer, TargetType, check_inputs, frozen_eval, input_gradient
+from .rectifier_rules import RULES, RectifierRules, RuleCoverage, count_forward_passes
 from .saliency import REDUCTIONS, reduce_gradient
 
-RULES = ("guided", "deconvnet")
+
+@contextlib.contextmanager
+def rules_applied(model: nn.Module, rule: str = "guided") -> Iterator[RectifierRules]:
+    """While active, every forward of ``model`` applies ``rule`` at its rectifier calls; the mode
+    and the pass-counting hook are gone afterwards, also when the body raises."""
+    rules = RectifierRules(rule)
+    handle = count_forward_passes(model, rules)
+    try:
+        with rules:
+            yield rules
+    finally:
+        handle.remove()
 
 
-def rectifiers(model: nn.Module) -> list[nn.Module]:
-    """The model's ``nn.ReLU`` / ``nn.ReLU6`` modules, the ones the rules apply to."""
-    return [m for m in model.modules() if _bounds(m) is not None]
+def rule_coverage(model: nn.Module, example_input: Tensor, rule: str = "guided") -> RuleCoverage:
+    """Where ``rule`` applies in one forward pass of ``model`` on ``example_input`` (N, C, H, W):
+    rectifier calls that get it, by kind, and activations without a rule, by name, with counts.
+    The model runs in eval mode with frozen parameters; its modes, flags and hooks are restored."""
+    check_inputs(example_input)
+    x = example_input.detach().to(model_device(model)).requires_grad_(True)
+    with frozen_eval(model), rules_applied(model, rule) as rules, torch.enable_grad():
+        model(x)
+    return rules.coverage()
 
 
-def _bounds(module: nn.Module) -> tuple[float, float] | None:
-    # ReLU6 subclasses Hardtanh, not ReLU: check it explicitly (this is Captum's blind spot).
-    if isinstance(module, nn.ReLU6):
-        return 0.0, 6.0
-    if isinstance(module, nn.ReLU):
-        return 0.0, math.inf
-    return None
-
-
-class _RectifierRule(torch.autograd.Function):
-    """Forward: clamp(x, lo, hi), i.e. the module's own output. Backward: the chosen rule."""
-
-    @staticmethod
-    def forward(ctx, x: Tensor, lo: float, hi: float, guided: bool) -> Tensor:  # type: ignore[override]
-        ctx.lo, ctx.hi, ctx.guided = lo, hi, guided
-        if guided:
-            ctx.save_for_backward(x)
-        return x.clamp(min=lo) if math.isinf(hi) else x.clamp(lo, hi)
-
-    @staticmethod
-    def backward(ctx, grad: Tensor):  # type: ignore[override]
-        positive = grad.clamp(min=0)
-        if ctx.guided:
-            (x,) = ctx.saved_tensors
-            mask = x > ctx.lo
-            if not math.isinf(ctx.hi):
-                mask &= x < ctx.hi
-            positive = positive * mask
-        return positive, None, None, None
-
-
-def _positive_part(grad: Tensor) -> Tensor:
-    return grad.clamp(min=0)
-
-
-def _gate_positive_gradient(module: nn.Module, args: tuple, output: Tensor) -> None:
-    """Forward hook: the gradient reaching this rectifier's output keeps only its positive part;
-    the rectifier's own backward then applies its mask [lo < x < hi]: together exactly the guided
-    rule, at the cost of one clamp per activation.
-
-    A tensor hook rather than an identity autograd function: such a function's output is a view,
-    and autograd forbids changing it in place (``h = relu6(x); h.mul_(0.5)``, legal otherwise).
-    A tensor hook adds no node and no copy, and one registered before an in-place change still
-    receives the gradient of the value the rectifier returned.
-    """
-    if isinstance(output, Tensor) and output.requires_grad:
-        output.register_hook(_positive_part)
+def require_a_rectifier(coverage: RuleCoverage, model: nn.Module) -> None:
+    """A forward with no rectifier call has nothing to apply the rule to: say so instead of
+    returning the plain gradient under another name."""
+    if coverage.forward_passes and not coverage.n_applied:
+        seen = "; activations without a rule that ran: " + ", ".join(
+            f"{k} ({v} calls)" for k, v in coverage.without_rule.items()) if coverage.without_rule else ""
+        raise ValueError(
+            f"{type(model).__name__} calls no rectifier (ReLU, ReLU6, Hardtanh(0, x), clamp(min=0)) in its forward"
+            f"{seen}: the {coverage.rule} rule has nothing to act on, and the map would be the plain gradient. "
+            "Use Saliency(model, reduction='none') for that map, or a model with rectifiers (calls inside TorchScript "
+            "or torch.compile'd code cannot be seen: explain the plain Python model)")
 
 
 class GuidedBackprop(Explainer):
-    """Gradient of the class score with the guided-backprop (or deconvnet) rule at every
-    ``nn.ReLU`` / ``nn.ReLU6`` module, including in-place ones and modules called several times
-    per forward pass.
+    """Gradient of the class score with the guided-backprop (or deconvnet) rule at every rectifier
+    call of the forward: modules and functional calls, in-place ones, and modules called several
+    times per forward pass.
 
     Args:
-        model: the classifier; its rectifiers must be ``nn.ReLU``/``nn.ReLU6`` modules (a model
-            that calls ``F.relu`` has nothing to hook and raises ``ValueError``).
+        model: the classifier. A forward that calls no rectifier raises ``ValueError`` at
+            ``attribute`` (the rule would change nothing); ``rule_coverage`` checks beforehand.
         rule: "guided" (default) or "deconvnet".
         reduction: "none" (default: signed gradient, like Captum), "abs" or "max_abs".
 
-    Mechanism, per call: "guided": a forward hook puts a tensor hook max(g, 0) on each rectifier's
-    output; the rectifier's own backward (also for in-place modules, which mask with their result)
-    then applies [lo < x < hi]. The model may change that output in place afterwards
-    (``h = self.act(z); h.mul_(0.5)``): the hook still sees the gradient of the rectifier's value.
-    "deconvnet": a forward pre-hook records the rectifier's input (in-place modules get a copy)
-    and a forward hook replaces the output by clamp(x, lo, hi) with backward max(g, 0), which
-    bypasses the mask. The user's
-    modules are never replaced, and every hook is removed when ``attribute`` returns or raises.
-    Captum's GuidedBackprop silently ignores ``nn.ReLU6`` (it is not an ``nn.ReLU`` subclass);
-    this one does not.
+    After each call, ``coverage`` (a :class:`RuleCoverage`) says how many rectifier calls got the
+    rule, by kind, and which activations without a rule ran and how often: at those the plain
+    gradient passed unchanged, so the map is only partly guided. The user's modules are never
+    replaced or hooked (one forward pre-hook on the model counts passes), and nothing stays active
+    when ``attribute`` returns or raises.
     """
 
     def __init__(self, model: nn.Module, rule: str = "guided", reduction: str = "none",
@@ -113,50 +95,19 @@ class GuidedBackprop(Explainer):
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}")
         self.rule = rule
         self.reduction = reduction
-        self._bind()
+        self.coverage: RuleCoverage | None = None
 
     @property
     def runs_on_copy(self) -> bool:  # the copy pools before rectifying: exact for the guided rule only
         return self.rule == "guided"
 
-    def _bind(self) -> None:
-        self._rectifiers = rectifiers(self.model)
-        if not self._rectifiers:
-            raise ValueError(f"{type(self.model).__name__} has no nn.ReLU / nn.ReLU6 modules, so there is nothing to "
-                             "apply the guided-backprop rule to (functional F.relu calls cannot be hooked); "
-                             "use nn.ReLU modules in the model")
-
     @contextlib.contextmanager
-    def _session(self) -> Iterator[None]:
-        handles = []
-        guided = self.rule == "guided"
-        try:
-            for module in self._rectifiers:
-                if guided:
-                    handles.append(module.register_forward_hook(_gate_positive_gradient))
-                    continue
-                lo, hi = _bounds(module)  # type: ignore[misc]
-                # A stack per module: pre-hook and hook of one call are paired, and a reused module
-                # (EfficientNet's `_swish`) is called again only after its previous call returned.
-                stack: list[Tensor] = []
-
-                def pre_hook(mod: nn.Module, args: tuple, stack: list = stack):
-                    x = args[0]
-                    stack.append(x)
-                    if getattr(mod, "inplace", False):
-                        return (x.clone(),) + tuple(args[1:])  # keep the recorded input untouched
-                    return None
-
-                def hook(mod: nn.Module, args: tuple, output: Tensor, stack: list = stack,
-                         lo: float = lo, hi: float = hi):
-                    return _RectifierRule.apply(stack.pop(), lo, hi, guided)
-
-                handles.append(module.register_forward_pre_hook(pre_hook))
-                handles.append(module.register_forward_hook(hook))
-            yield
-        finally:
-            for handle in handles:
-                handle.remove()
+    def _session(self) -> Iterator[RectifierRules]:
+        self.coverage = None
+        with rules_applied(self.model, self.rule) as rules:
+            yield rules
+        self.coverage = rules.coverage()
+        require_a_rectifier(self.coverage, self.model)
 
     def _attribute_batch(self, x: Tensor, target: TargetType) -> Tensor:
         return reduce_gradient(input_gradient(self.model, x, target), self.reduction)

@@ -20,7 +20,6 @@ long as the object waiting for it.
 """
 from __future__ import annotations
 
-import contextlib
 import itertools
 import weakref
 from collections.abc import Iterator
@@ -31,11 +30,12 @@ import torch
 from torch import Tensor, nn
 
 from helpers.device import progress_enabled
-from helpers.models.fast_copy import make_fast_copy
+from helpers.models.fast_copy import fast_copy_or_reason
 
 from .base import (Explainer, TargetType, check_inputs, check_logits, class_scores, frozen_eval,
                    temporary_channels_last)
-from .guided_backprop import GuidedBackprop, _positive_part, rectifiers
+from .guided_backprop import GuidedBackprop, require_a_rectifier, rules_applied
+from .rectifier_rules import RectifierRules, RuleCoverage
 from .saliency import Saliency, reduce_gradient
 
 VARIANTS = ("mean", "mean_square", "variance")
@@ -72,6 +72,11 @@ class SmoothGrad(Explainer):
     random draw (exact comparisons with Captum). Returns the explainer's map shape. The noise of
     sample s is the s-th draw of the generator for every image, scaled by that image's sigma, so
     an image's map does not depend on the other images of the call.
+
+    After each call: ``coverage``, for GuidedBackprop / Deconvnet, the rule's
+    :class:`~helpers.explain.rectifier_rules.RuleCoverage` over all noisy passes (also set on the
+    wrapped explainer; None for other explainers); ``passes_ran_on``, one line saying whether the
+    passes ran on the faster copy or on the model itself, and why.
     """
 
     def __init__(self, explainer: Explainer, sigma: float = 0.2, n_samples: int = 200, variant: str = "mean",
@@ -101,6 +106,8 @@ class SmoothGrad(Explainer):
         self.fast_copy = bool(fast_copy)
         if share_passes is not None:
             share_passes.members.add(self)
+        self.coverage: RuleCoverage | None = None
+        self.passes_ran_on: str | None = None
 
     def _session(self):  # the wrapped explainer's hooks, once per attribute call
         return self.explainer._session()
@@ -115,7 +122,9 @@ class SmoothGrad(Explainer):
                 raise ValueError(f"noise must have shape {(n, per) + tuple(inputs.shape[1:])}, got {tuple(noise.shape)}")
         group = self.share_passes
         handed = group.handed_over.pop(self, None) if group is not None else None
+        self.coverage = self.passes_ran_on = None
         if handed is not None and noise is None and handed.request == _Request.of(self, inputs, target):
+            self._record(handed.coverage, handed.passes_ran_on)
             return handed.result  # computed by a partner's shared passes (see the module docstring)
         partners = [] if group is None or noise is not None or _shared_rule(self) is None else \
             [p for p in list(group.members) if p is not self and _shares_passes(self, p)]
@@ -136,7 +145,7 @@ class SmoothGrad(Explainer):
             resolved = self.explainer._resolve(x, target)
             explainer = self._explainer_for_passes(x)
             channels_last = self.channels_last or explainer is not self.explainer
-            session = _switchable_guided_gates(explainer.model) if partners else explainer._session()
+            session = rules_applied(explainer.model, "guided") if partners else explainer._session()
             with temporary_channels_last(explainer.model, self.channels_last), session as gates:
                 sums = [_Sums(self.variant) for _ in (rules or [None])]
                 bar = tqdm.tqdm(total=n * per, desc="SmoothGrad", unit="img",
@@ -154,18 +163,38 @@ class SmoothGrad(Explainer):
                 finally:
                     bar.close()
         results = [total.result(per) for total in sums]
+        coverage = gates.coverage() if partners else getattr(explainer, "coverage", None)
+        if partners and _shared_rule(self).guided:
+            require_a_rectifier(coverage, explainer.model)
+        self._record(coverage if _shared_rule(self) is None or _shared_rule(self).guided else None, self.passes_ran_on)
         if partners and _model_state(self.model) == state_before:  # e.g. no BatchNorm statistics updated
             for partner, request in zip(partners, requests):
-                group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone())
-        return results[0]
+                if _shared_rule(partner).guided and not coverage.n_applied:
+                    continue  # no rectifier ran: the partner's own call says so
+                handed_coverage = coverage if _shared_rule(partner).guided else None
+                group.handed_over[partner] = _HandedOver(request, results[rules.index(_shared_rule(partner))].clone(),
+                                                         handed_coverage, self.passes_ran_on)
+        return results[0].to(inputs.device)
+
+    def _record(self, coverage: RuleCoverage | None, passes_ran_on: str | None) -> None:
+        self.coverage = coverage
+        self.passes_ran_on = passes_ran_on
+        if isinstance(self.explainer, GuidedBackprop):
+            self.explainer.coverage = coverage
 
     def _explainer_for_passes(self, x: Tensor) -> Explainer:
         """The wrapped explainer bound to a faster copy of the model (``fast_copy``), or the
         wrapped explainer itself where no copy may be used (see helpers.models.fast_copy)."""
-        if self.fast_copy and self.explainer.runs_on_copy:
-            copy = make_fast_copy(self.model, x[:4])
+        if not self.fast_copy:
+            self.passes_ran_on = "the model itself (fast_copy=False)"
+        elif not self.explainer.runs_on_copy:
+            self.passes_ran_on = f"the model itself ({type(self.explainer).__name__} does not run on a copy)"
+        else:
+            copy, reason = fast_copy_or_reason(self.model, x[:4])
             if copy is not None:
+                self.passes_ran_on = "a faster copy of the model"
                 return self.explainer.on_model(copy)
+            self.passes_ran_on = f"the model itself (no faster copy: {reason})"
         return self.explainer
 
 
@@ -253,34 +282,8 @@ def _shares_passes(sg: SmoothGrad, other: SmoothGrad) -> bool:
             and other.model is sg.model and _settings(other) == _settings(sg))
 
 
-class _GuidedGates:
-    """Forward hooks on the rectifiers that gate the gradient like GuidedBackprop (its own
-    ``_positive_part``) while ``guided`` is True, and pass it unchanged while it is False."""
-
-    def __init__(self) -> None:
-        self.guided = False
-
-    def forward_hook(self, module: nn.Module, args: tuple, output: Tensor) -> None:
-        if isinstance(output, Tensor) and output.requires_grad:
-            output.register_hook(self._gate)
-
-    def _gate(self, grad: Tensor) -> Tensor | None:
-        return _positive_part(grad) if self.guided else None
-
-
-@contextlib.contextmanager
-def _switchable_guided_gates(model: nn.Module) -> Iterator[_GuidedGates]:
-    gates = _GuidedGates()
-    handles = [module.register_forward_hook(gates.forward_hook) for module in rectifiers(model)]
-    try:
-        yield gates
-    finally:
-        for handle in handles:
-            handle.remove()
-
-
 def _gradients_by_rule(model: nn.Module, x: Tensor, target: Tensor, rules: list[_Rule],
-                       gates: _GuidedGates) -> list[Tensor]:
+                       gates: RectifierRules) -> list[Tensor]:
     """One forward pass, then one backward pass per rule over the kept graph."""
     x = x.detach().requires_grad_(True)
     out = []
@@ -289,7 +292,7 @@ def _gradients_by_rule(model: nn.Module, x: Tensor, target: Tensor, rules: list[
         check_logits(logits, x.shape[0])
         score = class_scores(logits, target)
         for k, rule in enumerate(rules):
-            gates.guided = rule.guided
+            gates.gate_on = rule.guided
             (grad,) = torch.autograd.grad(score, x, retain_graph=k < len(rules) - 1)
             out.append(reduce_gradient(grad, rule.reduction).detach())
     return out
@@ -349,6 +352,8 @@ def _same(a: object, b: object) -> bool:
 class _HandedOver:
     request: _Request
     result: Tensor
+    coverage: RuleCoverage | None
+    passes_ran_on: str | None
 
 
 class SharedPasses:

@@ -31,6 +31,11 @@ class CheckpointError(ValueError):
     """A checkpoint that cannot be read or does not fit the model."""
 
 
+def unwrap_state_dict(obj: object) -> Mapping[str, torch.Tensor]:
+    """The state_dict inside what a checkpoint file holds (a model, a wrapper dict, the dict itself)."""
+    return _unwrap(obj)
+
+
 def _unwrap(obj: object) -> Mapping[str, torch.Tensor]:
     if isinstance(obj, nn.Module):
         return obj.state_dict()
@@ -117,6 +122,14 @@ def read_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, t
     Raises CheckpointError saying whether the file is missing, empty, not a PyTorch checkpoint,
     or a checkpoint with pickled Python objects (loadable only with ``allow_pickle=True``).
     """
+    return dict(_unwrap(read_checkpoint(path, allow_pickle)))
+
+
+def read_checkpoint(path: str | Path, allow_pickle: bool = False, pickle_module: object = None) -> object:
+    """What the checkpoint file holds (a state_dict, a training wrapper dict, or with
+    ``allow_pickle=True`` a whole model), with the checks and messages of :func:`read_state_dict`.
+    ``pickle_module`` (for ``allow_pickle=True``) may resolve classes the pickle names, such as a
+    user's ``__main__.Net``."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointError(f"Checkpoint {path} does not exist (or is not a file). Pass the path of a "
@@ -128,7 +141,8 @@ def read_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, t
         raise CheckpointError(f"{path} is not a PyTorch checkpoint: it looks like {_looks_like(path)}. "
                               f"{_EXPECTED}")
     try:
-        obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle)
+        extra = {"pickle_module": pickle_module} if allow_pickle and pickle_module is not None else {}
+        obj = torch.load(path, map_location="cpu", weights_only=not allow_pickle, **extra)
     except pickle.UnpicklingError as error:
         if allow_pickle:
             raise CheckpointError(f"Cannot unpickle checkpoint {path}: {error}. {_EXPECTED}") from error
@@ -146,7 +160,7 @@ def read_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, t
         detail = str(error).splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointError(f"Cannot read checkpoint {path}: {detail}. The file may be damaged or "
                               f"truncated. {_EXPECTED}") from error
-    return dict(_unwrap(obj))
+    return obj
 
 
 def describe_mismatch(model: nn.Module, state: Mapping[str, torch.Tensor]) -> list[str]:
@@ -166,13 +180,15 @@ def describe_mismatch(model: nn.Module, state: Mapping[str, torch.Tensor]) -> li
     return listed("missing keys", missing) + listed("unexpected keys", unexpected) + listed("shapes that differ", shapes)
 
 
-def load_checkpoint(model: nn.Module, path: str | Path, allow_pickle: bool = False) -> nn.Module:
-    """Load a checkpoint into ``model`` (strict); raise CheckpointError naming what does not fit."""
-    state = _strip_prefix(read_state_dict(path, allow_pickle), set(model.state_dict()))
+def load_checkpoint(model: nn.Module, path: str | Path, allow_pickle: bool = False,
+                    state: Mapping[str, torch.Tensor] | None = None) -> nn.Module:
+    """Load a checkpoint into ``model`` (strict); raise CheckpointError naming what does not fit.
+    ``state``: the file's state_dict when already read (it is then not read again)."""
+    state = _strip_prefix(read_state_dict(path, allow_pickle) if state is None else state, set(model.state_dict()))
     problems = describe_mismatch(model, state)
     if problems:
         raise CheckpointError(
             f"Checkpoint {path} does not fit {type(model).__name__}:\n  " + "\n  ".join(problems) +
-            "\nCheck the architecture parameters (model_arch, num_classes, input_size, dropout variant).")
+            "\nCheck the architecture parameters (model_arch, model_kwargs, num_classes, input_size, dropout variant).")
     model.load_state_dict(state, strict=True)
     return model

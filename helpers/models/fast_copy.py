@@ -5,13 +5,21 @@ The copy (built per call, so it always reflects the model's current weights):
   on a ``torch.fx`` trace; unlike ``torch.fx.experimental.optimization.fuse`` it also folds into
   subclasses of ``nn.Conv2d``, such as EfficientNet's same-padding convolutions): the
   normalisation's forward and backward disappear;
-* max-pools before rectifying where a rectifier feeds only a max-pool: max and a monotone
-  rectifier commute, so the values are the same bit for bit, and so are the plain and the guided
-  gradient (the deconvnet rule is not: it passes gradient through windows with no positive input,
-  so Deconvnet does not run on the copy); the rectifier then works on a quarter of the values;
-* runs its rectifiers (``nn.ReLU``, ``nn.ReLU6``) in place where what they rectify is a fresh
-  convolution / linear / BatchNorm / max-pool output that nothing else reads: no new tensor per
-  activation;
+* max-pools before rectifying where a rectifier feeds only a max-pool whose windows do not
+  overlap: max and a monotone rectifier commute, so the values are the same bit for bit, and so
+  are the plain and the guided gradient (with overlapping windows, as in ResNet's stem, an input
+  collects gradient from several windows and the guided rule's max(g, 0) of the sum is not the sum
+  of each window's; the deconvnet rule is never the same: it passes gradient through windows with
+  no positive input, so Deconvnet does not run on the copy); the rectifier then works on a
+  quarter of the values;
+* runs its rectifiers in place where what they rectify is a fresh convolution / linear /
+  BatchNorm / max-pool output that nothing else reads: no new tensor per activation.
+
+Rectifiers are ``nn.ReLU`` / ``nn.ReLU6`` modules and the functional calls ``F.relu``,
+``torch.relu``, ``x.relu()`` and ``F.relu6`` (``torch.fx`` records those as function or method
+calls); max-pools are ``nn.MaxPool2d`` modules and ``F.max_pool2d`` calls. Anything else is left as
+the model wrote it. Every rectifier call of the copy is still one call that the explainers'
+rule sees (:mod:`helpers.explain.rectifier_rules`).
 * keeps its 4-D weights in channels_last memory format (inputs are converted by the callers).
 
 Measured by bench/bench_methods.py on the classic model at batch 8 on this project's 2-core CPU:
@@ -31,11 +39,13 @@ import copy
 from collections import defaultdict
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor, fx, nn
 from torch.fx.experimental.optimization import replace_node_module
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 RECTIFIERS = (nn.ReLU, nn.ReLU6)
+_RECTIFIER_FUNCTIONS = (F.relu, torch.relu, F.relu6)  # call_function targets, optional `inplace` keyword
 # modules whose output is a new tensor (never a view of their input): rectifying it in place is safe
 _FRESH_OUTPUT = (nn.modules.conv._ConvNd, nn.Linear, nn.modules.batchnorm._BatchNorm, nn.MaxPool2d)
 
@@ -46,12 +56,19 @@ def make_fast_copy(model: nn.Module, probe: Tensor) -> nn.Module | None:
     ``probe``: a small input batch on the model's device (one or a few real inputs); the copy's
     output on it must equal the model's to rtol 1e-4 (relative to the largest logit).
     """
-    if any(m.training for m in model.modules()) or _has_module_hooks(model):
-        return None
+    return fast_copy_or_reason(model, probe)[0]
+
+
+def fast_copy_or_reason(model: nn.Module, probe: Tensor) -> tuple[nn.Module | None, str]:
+    """``(copy, "")``, or ``(None, why no copy is used)`` for callers that say where passes ran."""
+    if any(m.training for m in model.modules()):
+        return None, "a module is in training mode"
+    if _has_module_hooks(model):
+        return None, "the model has module hooks, which a traced copy would not run"
     try:
         faster = _traced_copy(model)
-    except Exception:  # noqa: BLE001 - an untraceable forward simply means: no copy
-        return None
+    except Exception as error:  # noqa: BLE001 - an untraceable forward simply means: no copy
+        return None, f"torch.fx cannot trace its forward ({type(error).__name__})"
     faster.eval().requires_grad_(False)
     _fold_batchnorm(faster)
     _pool_before_rectifying(faster)
@@ -63,8 +80,8 @@ def make_fast_copy(model: nn.Module, probe: Tensor) -> nn.Module | None:
     if not (isinstance(reference, Tensor) and isinstance(output, Tensor) and output.shape == reference.shape
             and torch.allclose(output, reference, rtol=1e-4,
                                atol=1e-4 * float(reference.abs().max()) + 1e-6)):
-        return None
-    return faster
+        return None, "the copy's output on a probe differed from the model's beyond rounding"
+    return faster, ""
 
 
 class _ConvLeafTracer(fx.Tracer):
@@ -106,27 +123,63 @@ def _fold_batchnorm(graph_module: fx.GraphModule) -> None:
 
 
 def _pool_before_rectifying(graph_module: fx.GraphModule) -> None:
-    """pool(rectify(x)) -> rectify(pool(x)) where the rectifier's output feeds only that max-pool
-    and its input nothing else (an in-place rectifier would have changed that input for others)."""
+    """pool(rectify(x)) -> rectify(pool(x)) where the rectifier's output feeds only that max-pool,
+    the pool's windows do not overlap, and the rectifier's input is read by nothing else (an
+    in-place rectifier would have changed that input for others)."""
     modules = dict(graph_module.named_modules())
     graph = graph_module.graph
     for pool in list(graph.nodes):
-        if not (pool.op == "call_module" and type(modules[pool.target]) is nn.MaxPool2d
-                and not modules[pool.target].return_indices and len(pool.args) == 1 and not pool.kwargs):
+        if not _non_overlapping_max_pool(pool, modules):
             continue
         rectifier = pool.args[0]
-        if not (isinstance(rectifier, fx.Node) and rectifier.op == "call_module"
-                and isinstance(modules[rectifier.target], RECTIFIERS) and len(rectifier.users) == 1
-                and len(rectifier.args) == 1 and not rectifier.kwargs
+        if not (isinstance(rectifier, fx.Node) and _is_rectifier(rectifier, modules) and len(rectifier.users) == 1
                 and isinstance(rectifier.args[0], fx.Node) and len(rectifier.args[0].users) == 1):
             continue
-        pool.args = rectifier.args
+        pool.args = (rectifier.args[0],) + tuple(pool.args[1:])
         with graph.inserting_after(pool):
-            moved = graph.call_module(rectifier.target, (pool,))
+            moved = graph.create_node(rectifier.op, rectifier.target, (pool,), dict(rectifier.kwargs))
         pool.replace_all_uses_with(moved, delete_user_cb=lambda user: user is not moved)
         graph.erase_node(rectifier)
     graph.lint()
     graph_module.recompile()
+
+
+def _is_rectifier(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
+    """A rectifier call with the rectified tensor as its one positional argument."""
+    if len(node.args) != 1:
+        return False
+    if node.op == "call_module":
+        return isinstance(modules[node.target], RECTIFIERS) and not node.kwargs
+    if node.op == "call_function":
+        return node.target in _RECTIFIER_FUNCTIONS and set(node.kwargs) <= {"inplace"}
+    return node.op == "call_method" and node.target == "relu" and not node.kwargs
+
+
+def _pair(value: object) -> tuple[int, int] | None:
+    if isinstance(value, int):
+        return value, value
+    if isinstance(value, (tuple, list)) and len(value) == 2 and all(isinstance(v, int) for v in value):
+        return int(value[0]), int(value[1])
+    return None
+
+
+def _non_overlapping_max_pool(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
+    """A 2-D max-pool (module or F.max_pool2d) without indices whose windows share no input."""
+    if node.op == "call_module" and type(modules[node.target]) is nn.MaxPool2d and len(node.args) == 1 \
+            and not node.kwargs:
+        pool = modules[node.target]
+        kernel, stride, dilation, indices = pool.kernel_size, pool.stride, pool.dilation, pool.return_indices
+    elif node.op == "call_function" and node.target is F.max_pool2d and node.args:
+        names = ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+        given = dict(zip(names, node.args)) | dict(node.kwargs)
+        kernel, stride = given.get("kernel_size"), given.get("stride")
+        stride = kernel if stride is None or stride == [] or stride == () else stride
+        dilation, indices = given.get("dilation", 1), given.get("return_indices", False)
+    else:
+        return False
+    kernel, stride, dilation = _pair(kernel), _pair(stride), _pair(dilation)
+    return (not indices and kernel is not None and stride is not None and dilation is not None
+            and all(s >= (k - 1) * d + 1 for k, s, d in zip(kernel, stride, dilation)))
 
 
 def _has_module_hooks(model: nn.Module) -> bool:
@@ -135,19 +188,35 @@ def _has_module_hooks(model: nn.Module) -> bool:
 
 
 def _rectify_in_place(graph_module: fx.GraphModule) -> None:
-    """Switch a rectifier module to in-place when, at every place the forward calls it, its input
-    is a fresh output of a conv / linear / BatchNorm / max-pool module that no other node reads."""
+    """Switch rectifiers to in-place where what they rectify is a fresh output of a conv / linear /
+    BatchNorm / max-pool that no other node reads: a module at every place the forward calls it,
+    a functional call where it is made (``inplace=True``, ``torch.relu_``, ``x.relu_()``)."""
     modules = dict(graph_module.named_modules())
     calls: dict[str, list[fx.Node]] = defaultdict(list)
     for node in graph_module.graph.nodes:
         if node.op == "call_module" and isinstance(modules[node.target], RECTIFIERS):
             calls[node.target].append(node)
+        elif node.op != "call_module" and _is_rectifier(node, modules) and _fresh_and_only_read_here(node, modules):
+            if node.target is torch.relu:
+                node.target = torch.relu_
+            elif node.op == "call_method":
+                node.target = "relu_"
+            else:
+                node.kwargs = {**node.kwargs, "inplace": True}
     for target, nodes in calls.items():
-        if all(_fresh_and_only_read_here(node, modules) and len(node.args) == 1 and not node.kwargs for node in nodes):
+        if all(_fresh_and_only_read_here(node, modules) and _is_rectifier(node, modules) for node in nodes):
             modules[target].inplace = True
+    graph_module.recompile()
 
 
 def _fresh_and_only_read_here(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
     source = node.args[0] if node.args else None
-    return (isinstance(source, fx.Node) and source.op == "call_module" and len(source.users) == 1
-            and isinstance(modules[source.target], _FRESH_OUTPUT))
+    if not (isinstance(source, fx.Node) and len(source.users) == 1):
+        return False
+    if source.op == "call_module":
+        return isinstance(modules[source.target], _FRESH_OUTPUT)
+    return source.op == "call_function" and source.target is F.max_pool2d and not _returns_indices(source)
+
+
+def _returns_indices(node: fx.Node) -> bool:
+    return bool(node.kwargs.get("return_indices", node.args[6] if len(node.args) > 6 else False))

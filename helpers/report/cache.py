@@ -53,8 +53,13 @@ def tensor_fingerprint(tensor: torch.Tensor | np.ndarray) -> str:
 
 
 def model_fingerprint(model: nn.Module) -> str:
-    """Hash of the model's class, weights and buffers (and a classic model's channel order)."""
+    """Hash of the model's class, weights and buffers (and a classic model's channel order); for a
+    wrapped user model also its source code, constructor arguments and preprocessing, which the
+    weights do not show (an edited model file must not reuse old maps)."""
     parts = [type(model).__name__.encode(), str(getattr(model, "channel_order", "")).encode()]
+    identity = getattr(model, "cache_identity", None)
+    if callable(identity):  # only wrapped models: the default and classic fingerprints stay as they were
+        parts.append(identity().encode())
     for name, value in sorted(model.state_dict().items()):
         parts.append(name.encode())
         parts.append(tensor_fingerprint(value).encode())

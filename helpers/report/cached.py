@@ -30,7 +30,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from helpers.data.food11 import Food11Split
+from helpers.data.image_split import ImageSplit
 from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
 
 # Modules every result depends on, whatever the method: the model classes (their weights are
@@ -39,7 +39,8 @@ COMMON_MODULES = ("helpers.models.classic", "helpers.models.default_model", "hel
                   "helpers.report.cache", "helpers.report.cached")
 # Attributes and arguments that change how a call is shown or how fast it runs, never what it
 # returns (SmoothGrad's shared passes are bit-identical to separate calls).
-NOT_IN_KEY = frozenset({"progress", "share_passes"})
+# what a call records on its explainer (rule coverage, where its passes ran) is a result, not a setting
+NOT_IN_KEY = frozenset({"progress", "share_passes", "coverage", "passes_ran_on"})
 
 
 def _helpers_module(obj: Any) -> str | None:
@@ -90,8 +91,9 @@ class _Describer:
             return {"tensor": tensor_fingerprint(value)}
         if isinstance(value, Path):
             return str(value)
-        if isinstance(value, Food11Split):
+        if isinstance(value, ImageSplit):  # labels too: in the ImageFolder layout they come from the folders
             return {"split": files_fingerprint(r.path for r in value.records), "size": value.image_size,
+                    "labels": tensor_fingerprint(torch.tensor([r.label for r in value.records])),
                     "resize": value.resize_mode, "channels": value.channel_order}
         if isinstance(value, (list, tuple)):
             return [self(v) for v in value]

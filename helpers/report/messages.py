@@ -30,10 +30,11 @@ MESSAGES: dict[str, dict[str, str]] = {
     "positive": {"en": "Parameter {name} = {value} is not valid: use a number > 0 (e.g. 0.2).",
                  "zh-TW": "參數 {name} = {value} 不正確，請使用大於 0 的數字（例如 0.2）。"},
     "image_ids_type": {
-        "en": "Parameter {name} = {value} is not valid: use a list of image ids (file names without extension), "
-              "e.g. [\"0_3\", \"4_70\"], or [] for the automatic choice.",
-        "zh-TW": "參數 {name} = {value} 不正確，請給影像 id 的 list（不含副檔名的檔名），例如 [\"0_3\", \"4_70\"]；"
-                 "給 [] 則由程式自動挑選。"},
+        "en": "Parameter {name} = {value} is not valid: use a list of image ids (file names without extension; "
+              "in the ImageFolder layout <class folder>/<name>), e.g. [\"0_3\", \"4_70\"], or [] for the "
+              "automatic choice.",
+        "zh-TW": "參數 {name} = {value} 不正確，請給影像 id 的 list（不含副檔名的檔名；ImageFolder 格式為 "
+                 "<類別資料夾>/<檔名>），例如 [\"0_3\", \"4_70\"]；給 [] 則由程式自動挑選。"},
     "unknown": {"en": "Unknown parameter {name}: the report's parameters are {valid}.",
                 "zh-TW": "沒有參數 {name}：報告的參數有 {valid}。"},
     "output_dir": {"en": "Parameter {name} = {value} cannot be used: {detail}. Give a folder you can write to.",
@@ -42,12 +43,25 @@ MESSAGES: dict[str, dict[str, str]] = {
                  "zh-TW": "參數 data_dir = {value} 無法使用：{detail}"},
     "checkpoint": {"en": "Parameter checkpoint = {value} does not fit the model: {detail}",
                    "zh-TW": "參數 checkpoint = {value} 與模型不符：{detail}"},
-    "model": {"en": "The model cannot be built from the parameters model_arch/channel_order/input_size/device: "
-                    "{detail}",
-              "zh-TW": "無法依參數 model_arch／channel_order／input_size／device 建立模型：{detail}"},
+    "model": {"en": "The model cannot be built from the parameters model_arch/model_kwargs/normalize/resize/"
+                    "channel_order/input_size/device: {detail}",
+              "zh-TW": "無法依參數 model_arch／model_kwargs／normalize／resize／channel_order／input_size／device "
+                       "建立模型：{detail}"},
+    "model_arch": {"en": "Parameter {name} = {value} is not valid: use 'default', 'classic', 'path/to/model.py:ClassName' "
+                         "(your own model class), 'torchvision:<name>' (e.g. 'torchvision:resnet18') or 'timm:<name>'.",
+                   "zh-TW": "參數 {name} = {value} 不正確，請使用 'default'、'classic'、'path/to/model.py:ClassName'"
+                            "（你自己的模型類別）、'torchvision:<name>'（例如 'torchvision:resnet18'）或 'timm:<name>'。"},
+    "model_kwargs": {"en": "Parameter {name} = {value} is not valid: use a dict of the model class's constructor "
+                           "arguments by name, e.g. {{\"widths\": [32, 64, 128]}}, or {{}} for none.",
+                     "zh-TW": "參數 {name} = {value} 不正確，請給模型類別建構子參數的 dict（以參數名稱為鍵），例如 "
+                              "{{\"widths\": [32, 64, 128]}}；沒有參數則給 {{}}。"},
+    "normalize": {"en": "Parameter {name} = {value} is not valid: use None (the architecture's own), 'none', 'imagenet', "
+                        "or {{\"mean\": [r, g, b], \"std\": [r, g, b]}} (values for images in [0, 1], std > 0).",
+                  "zh-TW": "參數 {name} = {value} 不正確，請使用 None（架構本身的設定）、'none'、'imagenet'，或 "
+                           "{{\"mean\": [r, g, b], \"std\": [r, g, b]}}（針對 [0, 1] 影像的數值，std 需大於 0）。"},
     "image_id": {"en": "Parameter image_ids: there is no image {value} in the {split} split ({count} images); "
-                       "ids are file names without extension, e.g. {examples}.",
-                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是不含副檔名的檔名，"
+                       "ids are {form}, e.g. {examples}.",
+                 "zh-TW": "參數 image_ids：{split} 資料集（共 {count} 張）中沒有影像 {value}；影像 id 是{form}，"
                           "例如 {examples}。"},
     "image_ids_unreadable": {
         "en": "Parameter image_ids = {value}: none of these images can be read ({detail}); choose other images "

@@ -17,6 +17,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+from helpers.data.images import RESIZE_MODES
+from helpers.models.preprocessing import NormalizationError, parse_normalization
+from helpers.models.user_models import ModelSpecError, parse_architecture
 from helpers.report.messages import LANGUAGES, message
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -26,6 +29,7 @@ SPLITS = ("training", "validation", "evaluation")
 # Default conv layer of the filter section, per architecture: EfficientNet-Lite0's block 4 ends
 # stage 3 (40 filters, 28x28 maps at 224 px), mid-level textures and colour blobs, and cheap for
 # gradient ascent because the forward pass stops there; the classic CNN's middle (third) block.
+# Any other model: helpers.models.layers.default_filter_layer (its middle convolution).
 DEFAULT_LAYERS = {"default": "_blocks.4._project_conv", "classic": "conv3"}
 
 
@@ -93,6 +97,29 @@ def image_ids(v) -> tuple[str, dict] | None:
     return None if isinstance(v, (list, tuple)) and all(isinstance(i, str) for i in v) else ("image_ids_type", {})
 
 
+def architecture(v) -> tuple[str, dict] | None:
+    """``default``, ``classic``, ``path/to/model.py:Class``, ``torchvision:<name>`` or ``timm:<name>``
+    (the syntax only; whether the file, class or name exists is checked when the model is built)."""
+    try:
+        parse_architecture(v)
+    except ModelSpecError:
+        return ("model_arch", {})
+    return None
+
+
+def keyword_arguments(v) -> tuple[str, dict] | None:
+    ok = isinstance(v, dict) and all(isinstance(k, str) and k.isidentifier() for k in v)
+    return None if ok else ("model_kwargs", {})
+
+
+def normalization(v) -> tuple[str, dict] | None:
+    try:
+        parse_normalization(v)
+    except NormalizationError:
+        return ("normalize", {})
+    return None
+
+
 def writable_folder(v) -> tuple[str, dict] | None:
     """A folder the run can write into: it is (or can be made) a directory, and is writable."""
     if not (isinstance(v, str) and v.strip()):
@@ -107,7 +134,8 @@ def writable_folder(v) -> tuple[str, dict] | None:
 
 
 CHECKS: dict[str, Check] = {
-    "data_dir": text(), "model_arch": choice("default", "classic"), "checkpoint": text(optional=True),
+    "data_dir": text(), "model_arch": architecture, "model_kwargs": keyword_arguments,
+    "normalize": normalization, "resize": choice(None, *RESIZE_MODES), "checkpoint": text(optional=True),
     "checkpoint_allow_pickle": boolean(), "channel_order": choice("rgb", "bgr"),
     "input_size": integer(32, optional=True), "split": choice(*SPLITS), "image_ids": image_ids,
     "n_images": integer(1, optional=True), "layer": text(optional=True), "filter_index": integer(0, optional=True),

@@ -21,11 +21,13 @@ import torch
 from torch import Tensor
 
 from helpers.data.default_dataset import DemoDataMissingError, resolve_data_dir
-from helpers.data.food11 import FOOD11_CLASS_NAMES, SPLITS, DataLayoutError, Food11Split, check_data_dir
+from helpers.data.image_split import FOOD11_CLASS_NAMES, DataLayoutError, check_data_dir
 from helpers.data.images import CorruptImageError
+from helpers.data.layout import load_splits
 from helpers.evaluation.selection import measured_sample, select_images
 from helpers.models.checkpoint import CheckpointError
-from helpers.models.layers import LayerNotFoundError, conv_layers, resolve_layer
+from helpers.models.layers import (LayerNotFoundError, conv_layers, default_filter_layer, default_gradcam_layer,
+                                   resolve_layer)
 from helpers.models.registry import load_model
 from helpers.pdf.language import display_language_marker
 from helpers.report.cache import ResultCache
@@ -34,6 +36,11 @@ from helpers.report.messages import message
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
 MIN_EXPLAINED = 10
+# how image ids are formed in each data layout, for the image_ids message (en, zh-TW)
+ID_FORMS = {
+    "food11": ("file names without extension", "不含副檔名的檔名"),
+    "imagefolder": ("<class folder>/<file name without extension>", "<類別資料夾>/<不含副檔名的檔名>"),
+}
 FOOD11_NAMES_ZH = ("麵包", "乳製品", "甜點", "蛋", "油炸食物", "肉類", "麵食", "米飯", "海鮮", "湯", "蔬菜水果")
 
 
@@ -103,7 +110,8 @@ class Report:
             self._fail("data_dir", value=repr(p.data_dir), detail=_first_line(error))
         try:
             self.loaded = load_model(p.model_arch, p.checkpoint, p.channel_order, p.input_size, device=p.device,
-                                     allow_pickle=p.checkpoint_allow_pickle)
+                                     allow_pickle=p.checkpoint_allow_pickle, model_kwargs=p.model_kwargs,
+                                     normalize=p.normalize, resize=p.resize)
         except CheckpointError as error:
             self._fail("checkpoint", value=repr(p.checkpoint), detail=_first_line(error))
         except (ValueError, FileNotFoundError, RuntimeError) as error:
@@ -112,9 +120,8 @@ class Report:
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                self.splits = {s: Food11Split(self.data_dir, s, self.loaded.input_size, self.loaded.resize_mode,
-                                              "rgb", self.language, num_classes=self.loaded.num_classes)
-                               for s in SPLITS}
+                self.splits = load_splits(self.data_dir, self.loaded.input_size, self.loaded.resize_mode, "rgb",
+                                          self.language, num_classes=self.loaded.num_classes)
         except DataLayoutError as error:
             self._fail("data_dir", value=repr(p.data_dir), detail=_first_line(error))
         self.scan_warnings = [str(w.message) for w in caught]
@@ -145,6 +152,7 @@ class Report:
                 split.index_of(image_id)
             except KeyError:
                 self._fail("image_id", value=repr(image_id), split=p.split, count=len(split),
+                           form=self.tr(*ID_FORMS[split.layout]),
                            examples=", ".join(r.image_id for r in split.records[:3]))
         if p.image_ids:
             reasons = {}
@@ -162,8 +170,14 @@ class Report:
     def _check_layer(self) -> None:
         p = self.params
         self.layer_default = p.layer is None
-        asked = p.layer or DEFAULT_LAYERS[p.model_arch]
         hint = ", ".join(f"{c.name} ({c.alias})" for c in conv_layers(self.model)[:8]) + ", ..."
+        size = self.loaded.input_size
+        try:
+            # Grad-CAM's layer: the last convolution whose output still has a spatial extent
+            self.gradcam_layer = default_gradcam_layer(self.model, size)
+            asked = p.layer or DEFAULT_LAYERS.get(p.model_arch) or default_filter_layer(self.model, size)
+        except LayerNotFoundError as error:
+            self._fail("model", detail=_first_line(error))
         try:
             self.layer, module = resolve_layer(self.model, asked)
         except LayerNotFoundError:

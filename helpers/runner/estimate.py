@@ -27,7 +27,8 @@ from helpers.runner.progress import ESTIMATE_KEY, done_signatures
 from helpers.trust.timing import time_per_image
 
 # Parameters that results depend on, by group; SECTION_GROUPS says which groups each section reads.
-GROUPS = {"data": ("data_dir", "model_arch", "checkpoint", "channel_order", "input_size", "split", "batch_size"),
+GROUPS = {"data": ("data_dir", "model_arch", "model_kwargs", "normalize", "resize", "checkpoint", "channel_order",
+                   "input_size", "split", "batch_size"),
           "images": ("image_ids", "n_images", "n_measure", "seed"), "1": ("saliency_variant",),
           "2": ("layer", "filter_index", "n_grid_filters", "ascent_steps", "ascent_grid_steps", "ascent_size", "seed"),
           "3": ("lime_samples", "lime_segments"), "4": ("smoothgrad_sigma", "smoothgrad_samples"),

@@ -22,7 +22,8 @@ from torch import nn
 from tqdm import tqdm
 
 from helpers.data.default_dataset import CACHE_DIR, default_data_dir
-from helpers.data.food11 import SPLITS, Food11Split
+from helpers.data.image_split import SPLITS
+from helpers.data.layout import open_split
 from helpers.models.default_model import (DEFAULT_HEAD_INFO, DEFAULT_HEAD_PATH, DEFAULT_INPUT_SIZE,
                                           DEFAULT_RESIZE_MODE, FEATURE_DIM, backbone_weights_path, build_efficientnet_lite0)
 
@@ -44,7 +45,7 @@ def extract_features(data_dir: Path, batch_size: int = 32) -> dict[str, dict[str
     backbone = build_efficientnet_lite0(num_classes=2).eval()
     result: dict[str, dict[str, torch.Tensor]] = {}
     for split in SPLITS:
-        dataset = Food11Split(data_dir, split, DEFAULT_INPUT_SIZE, DEFAULT_RESIZE_MODE)
+        dataset = open_split(data_dir, split, DEFAULT_INPUT_SIZE, DEFAULT_RESIZE_MODE)
         plain, flipped, labels = [], [], []
         with torch.inference_mode():
             for images, batch_labels, _ in tqdm(dataset.batches(batch_size), desc=f"features {split}",

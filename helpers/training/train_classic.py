@@ -24,7 +24,7 @@ from torchvision.transforms import v2 as T
 from tqdm import tqdm
 
 from helpers.data.default_dataset import resolve_data_dir
-from helpers.data.food11 import Food11Split
+from helpers.data.layout import open_split
 from helpers.device import pick_device
 from helpers.evaluation.predictions import predict_split
 from helpers.device import progress_enabled
@@ -63,10 +63,10 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
     out = Path(config.out)
     out.mkdir(parents=True, exist_ok=True)
     root = resolve_data_dir(config.data)
-    train = Food11Split(root, "training", config.input_size, "squash")
+    train = open_split(root, "training", config.input_size, "squash")
     # The model has the training split's classes: a validation file with another label is skipped
     # (and named by the split), not scored against an output that does not exist.
-    validation = Food11Split(root, "validation", config.input_size, "squash", num_classes=train.num_classes)
+    validation = open_split(root, "validation", config.input_size, "squash", num_classes=train.num_classes)
     torch.manual_seed(config.seed)  # before building the model: its initial weights come from it
     model = Food11CNN(train.num_classes, input_size=config.input_size,
                       channel_order=config.channel_order).to(device)
@@ -121,7 +121,7 @@ def train_classic(config: TrainConfig, resume: bool = False, progress: bool | No
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Train the classic Food-11 CNN (HW3 recipe).")
-    parser.add_argument("--data", required=True, help='Food-11 folder, or "default" for the demo data')
+    parser.add_argument("--data", required=True, help='data folder (Food-11 or ImageFolder layout), or "default" for the demo data')
     parser.add_argument("--out", default="model/classic", help="folder for best.pt / last.pt")
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch-size", type=int, default=128)

@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from helpers.device import model_device
 from helpers.explain.base import TargetType, check_inputs, resolve_target, temporary_channels_last
 
 from .maps import eval_mode, pixel_importance, rank_pixels
@@ -127,11 +128,14 @@ class CurveEndpoints:
 def _forward_probs(model: nn.Module, batches: Iterator[Tensor], channels_last: bool) -> Tensor:
     """Softmax probabilities of each batch, concatenated (inference and eval mode)."""
     out = []
+    device = model_device(model)
     with eval_mode(model), torch.inference_mode(), temporary_channels_last(model, channels_last):
         for batch in batches:
+            # the images stay where they are (the CPU in the report); only the forward moves
+            x = batch.to(device)
             if channels_last:
-                batch = batch.contiguous(memory_format=torch.channels_last)
-            out.append(torch.softmax(model(batch).float(), dim=1))
+                x = x.contiguous(memory_format=torch.channels_last)
+            out.append(torch.softmax(model(x).float(), dim=1).to(batch.device))
     return torch.cat(out)
 
 

@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from helpers.device import model_device
 from helpers.explain.base import TargetType
 
 
@@ -126,7 +127,8 @@ def predict_proba(model: nn.Module, images: Tensor, batch_size: int = 32) -> Ten
     out = []
     with eval_mode(model), torch.inference_mode():
         for start in range(0, images.shape[0], batch_size):
-            out.append(torch.softmax(model(images[start:start + batch_size]).float(), dim=1))
+            batch = images[start:start + batch_size]
+            out.append(torch.softmax(model(batch.to(model_device(model))).float(), dim=1).to(images.device))
     return torch.cat(out)
 
 

@@ -40,6 +40,7 @@ def _assert_unchanged(model: nn.Module, snapshot) -> None:
     assert [m.training for m in model.modules()] == modes
     assert [p.requires_grad for p in model.parameters()] == grads
     assert all_hooks(model) == 0, "a hook survived the call"
+    assert torch._C._len_torch_function_stack() == 0, "a TorchFunctionMode survived the call"
     assert all(p.grad is None for p in model.parameters()), "parameter gradients were computed"
 
 
@@ -165,11 +166,13 @@ def test_inplace_relu_gives_same_maps_as_out_of_place():
         assert_close_rel(ours, ref)
 
 
-def test_functional_relu_model_is_rejected_by_guided_backprop():
-    with pytest.raises(ValueError, match="no nn.ReLU / nn.ReLU6 modules"):
-        GuidedBackprop(FunctionalReLUNet())
-    # gradient methods that need no rectifier hooks still work on it
-    assert Saliency(FunctionalReLUNet()).attribute(torch.rand(1, 3, 16, 16)).shape == (1, 1, 16, 16)
+def test_functional_relu_model_gets_the_rule_at_its_f_relu_call():
+    model, x = FunctionalReLUNet(), torch.rand(2, 3, 16, 16)
+    explainer = GuidedBackprop(model)
+    guided = explainer.attribute(x, 1)
+    assert explainer.coverage.applied == {"ReLU": 1} and explainer.coverage.without_rule == {}
+    assert not torch.allclose(guided, Saliency(model, reduction="none").attribute(x, 1))
+    assert all_hooks(model) == 0 and torch._C._len_torch_function_stack() == 0
 
 
 def test_gradcam_rejects_unknown_layer_listing_valid_names():

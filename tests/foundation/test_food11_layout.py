@@ -53,7 +53,8 @@ def test_missing_folder_shows_layout_and_default(tmp_path):
     with pytest.raises(DataLayoutError) as error:
         Food11Split(tmp_path / "nowhere", "training", 16)
     message = str(error.value)
-    assert "does not exist" in message and "training/<label>_<n>.jpg" in message and 'data_dir="default"' in message
+    assert "does not exist" in message and 'data_dir="default"' in message
+    assert "evaluation}/<label>_<n>.jpg" in message and "evaluation}/<class name>/<file>" in message  # both layouts
 
 
 def test_missing_split_folder_is_named(food11_dir):

@@ -117,7 +117,59 @@ def create_example_paths(clone: Path, options: dict[str, str], parameters: dict[
         make_food11_folder(clone / data, {split: [str(i) for i in ids]})
     checkpoint = options.get("--checkpoint") or parameters.get("checkpoint")
     if checkpoint and checkpoint != "None" and not (clone / checkpoint).exists():
-        make_classic_checkpoint(clone / checkpoint)
+        architecture = parameters.get("model_arch", "classic")
+        if architecture.startswith("torchvision:"):
+            make_torchvision_checkpoint(clone / checkpoint, architecture.split(":", 1)[1])
+        elif ".py:" in architecture:
+            model_file, class_name = architecture.rsplit(":", 1)
+            kwargs = ast.literal_eval(parameters.get("model_kwargs", "{}"))
+            make_user_checkpoint(clone / checkpoint, write_readme_model_file(clone / model_file), class_name, kwargs)
+        else:
+            make_classic_checkpoint(clone / checkpoint)
+
+
+def readme_model_file(name: str) -> str:
+    """The README's example model file: its ```python block that starts with ``# <name>``."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    for block in text.split("```python\n")[1:]:
+        source = block.split("```", 1)[0]
+        if source.startswith(f"# {name}\n"):
+            return source
+    raise AssertionError(f"README.md has no ```python block starting with '# {name}' for the command's model_arch")
+
+
+def write_readme_model_file(path: Path) -> Path:
+    """The user writes the README's example file by hand before the command: here, from the README."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(readme_model_file(path.name), encoding="utf-8")
+    return path
+
+
+def make_user_checkpoint(path: Path, model_file: Path, class_name: str, kwargs: dict) -> Path:
+    """A state_dict of the README's example class (random weights, seeded)."""
+    import importlib.util
+
+    import torch
+
+    spec = importlib.util.spec_from_file_location(f"readme_example_{model_file.stem}", model_file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    torch.manual_seed(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(getattr(module, class_name)(**kwargs).state_dict(), path)
+    return path
+
+
+def make_torchvision_checkpoint(path: Path, name: str, num_classes: int = FOOD11_CLASSES) -> Path:
+    """A torchvision classifier's state_dict with a ``num_classes``-way head (random weights)."""
+    import torch
+    import torchvision
+
+    torch.manual_seed(0)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(torchvision.models.get_model(name, weights=None, num_classes=num_classes).state_dict(), path)
+    return path
 
 
 def clone_description(clone: Path) -> str:

@@ -124,3 +124,18 @@ def demo_data_or_skip():
         if os.environ.get("CI"):
             pytest.fail(str(error))
         pytest.skip(str(error))
+
+
+@pytest.fixture(scope="session")
+def user_models(tiny_kit) -> SimpleNamespace:
+    """Issue 20's four user models, for tiny report runs on ``tiny_kit.data`` (3 classes):
+    ``student`` (own file, state_dict, trained briefly with ImageNet normalisation), ``pickled``
+    (a whole pickled StudentNet), ``resnet18`` (an 11-way fc) and ``mobilenet`` (Hardswish, 3-way head).
+    Each has ``.params``: pass them on, ``tiny_kit.params(work, **user_models.student.params)``."""
+    from tests import user_model_kit as kit
+
+    root = tiny_kit.root / "user_models"
+    return SimpleNamespace(student=kit.student_state_dict(root / "student", tiny_kit.data),
+                           pickled=kit.student_pickled(root / "pickled", tiny_kit.data),
+                           resnet18=kit.torchvision_resnet18(root / "torchvision"),
+                           mobilenet=kit.torchvision_mobilenet_v3_small(root / "torchvision"))
