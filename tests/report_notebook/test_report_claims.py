@@ -74,5 +74,5 @@ def test_no_method_is_said_to_beat_random_without_evidence(busy_kit):
 
 def test_wider_head_and_stray_label_run_the_whole_report(busy_kit):
     assert "Outputs never seen in the data: class 3, class 4." in busy_kit
-    assert "`99_0.jpg` (label 99 is not one of the model's 5 classes)" in busy_kit
+    assert "1 with a label the model's 5 classes do not include (label 99: `99_0.jpg`)" in busy_kit
     assert "LIME stability" in busy_kit
