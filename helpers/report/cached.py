@@ -226,8 +226,8 @@ def cached_per_image(cache: ResultCache, fn: Callable | Any, images: Tensor, tar
                      chunk: int | None = None, **kwargs: Any) -> Tensor:
     """``fn(images, target=target, **kwargs)`` (``fn.attribute`` for an explainer), stored one
     image at a time: each image's map is keyed by the call (as :func:`cached`), that image's
-    values and its target. Images already stored are read; the others are computed together in
-    one call. Only for methods whose map of an image does not depend on the other images of the
+    values and its target. Images already stored are read; only the others are computed (``chunk``
+    at a time). Only for methods whose map of an image does not depend on the other images of the
     call (every explainer of helpers.explain: SmoothGrad draws each image's noise alike).
     ``chunk``: images per call (None: all missing ones in one call). A backward pass holds every
     activation of its batch, so plain gradient methods want it; SmoothGrad batches its noisy
