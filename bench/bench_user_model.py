@@ -37,7 +37,7 @@ TARGET_S = 180.0
 # The README test's tiny parameters: every section runs, on a handful of images.
 TINY = {"n_images": "3", "smoothgrad_samples": "2", "lime_samples": "10", "lime_segments": "8", "ascent_steps": "2",
         "ascent_grid_steps": "2", "n_grid_filters": "2", "trust_steps": "2", "trust_random_steps": "1",
-        "trust_lime_samples": "6"}
+        "n_measure": "6"}
 
 
 def build_checkpoint(path: Path, calibration_images: int = 32, seed: int = 0) -> Path:

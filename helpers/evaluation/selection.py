@@ -1,4 +1,5 @@
-"""The report's default choice of images: stratified, seeded, every class, right and wrong.
+"""The report's choice of images: the few its figures show (stratified, seeded, every class, right
+and wrong) and the larger sample its numbers are measured on (:func:`measured_sample`).
 
 Given the split's labels and the model's predictions, :func:`select_images` picks ``n`` images:
 the first round takes one image per class (classes drawn by the seed when ``n`` is smaller than
@@ -72,3 +73,38 @@ def select_images(labels: Sequence[int], predicted: Sequence[int], n: int | None
         pool = pools[c][first] or pools[c][not first]
         chosen.append(pool.pop(0))
     return sorted(chosen, key=lambda i: (int(labels[i]), i))
+
+
+def measured_sample(labels: Sequence[int], n: int, seed: int = 0, include: Sequence[int] = ()) -> list[int]:
+    """Positions (into ``labels``) of the images the report's numbers are measured on, sorted.
+
+    Stratified by class and fixed before any map is computed: the number per class follows the
+    class's share of the split (the class furthest below its share gets the next image), the
+    images within a class are a seeded random draw. ``include`` (the images the figures show) is
+    always part of the sample and counts towards its class's share; ``n`` at or above the split's
+    size gives every image. Only the labels are read, never a prediction or a map.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 1 or labels.size == 0:
+        raise ValueError("labels must be a non-empty 1-D sequence")
+    if int(n) < 1:
+        raise ValueError(f"n must be >= 1, got {n}")
+    include = sorted({int(i) for i in include})
+    if include and (include[0] < 0 or include[-1] >= labels.size):
+        raise ValueError(f"include holds positions outside 0..{labels.size - 1}: {include}")
+    n = min(max(int(n), len(include)), labels.size)
+    classes = sorted(int(c) for c in np.unique(labels))
+    share = {c: n * float(np.mean(labels == c)) for c in classes}
+    rng = np.random.default_rng(seed)
+    taken = set(include)
+    # Seeded order of the images not yet taken, per class: the class's next image is the next one.
+    queue = {c: [int(i) for i in rng.permutation(np.flatnonzero(labels == c)) if int(i) not in taken]
+             for c in classes}
+    count = {c: int(np.sum(labels[include] == c)) if include else 0 for c in classes}
+    chosen = list(include)
+    while len(chosen) < n:
+        open_classes = [c for c in classes if queue[c]]
+        c = max(open_classes, key=lambda k: (share[k] - count[k], -k))
+        chosen.append(queue[c].pop(0))
+        count[c] += 1
+    return sorted(chosen)

@@ -13,13 +13,14 @@ from .guided_backprop import Deconvnet, GuidedBackprop, rule_coverage
 from .guided_gradcam import GuidedGradCAM
 from .integrated_gradients import IntegratedGradients
 from .lime_explainer import LimeExplainer, LimeResult, make_predict_fn
+from .photo import PhotoExplanation, explain_photo, explain_photos
 from .rectifier_rules import RuleCoverage
 from .saliency import Saliency
 from .smoothgrad import SharedPasses, SmoothGrad
 
 __all__ = [
     "ActivationMaps", "ActivationMaximization", "Deconvnet", "Explainer", "FilterVisualization", "GradCAM",
-    "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "RuleCoverage", "Saliency",
-    "SharedPasses", "SmoothGrad", "activation_maps", "check_inputs", "high_frequency_share", "layer_output",
-    "make_predict_fn", "resolve_target", "rule_coverage",
+    "GuidedBackprop", "GuidedGradCAM", "IntegratedGradients", "LimeExplainer", "LimeResult", "PhotoExplanation",
+    "RuleCoverage", "Saliency", "SharedPasses", "SmoothGrad", "activation_maps", "check_inputs", "explain_photo",
+    "explain_photos", "high_frequency_share", "layer_output", "make_predict_fn", "resolve_target", "rule_coverage",
 ]

@@ -10,11 +10,11 @@ from .charts import bar_chart, grouped_bars, interval_chart, line_chart
 from .checks import layout_problems, printed_scale, text_sizes_pt
 from .confusion import confusion_figure
 from .display import blend, normalize_for_display, to_hwc
-from .grids import activation_grid, heatmap_overlay, lime_grid, method_grid, picture_grid
+from .grids import activation_grid, heatmap_overlay, lime_grid, method_grid, overlay_rows, picture_grid
 from .layout import MAX_HEIGHT_IN, MAX_PER_ROW, MIN_FONT_PT, PRINT_WIDTH_IN, wrap_text
 from .save import save_figure, save_figures
 
 __all__ = ["MAX_HEIGHT_IN", "MAX_PER_ROW", "MIN_FONT_PT", "PRINT_WIDTH_IN", "activation_grid", "bar_chart", "blend",
            "confusion_figure", "grouped_bars", "heatmap_overlay", "interval_chart", "layout_problems", "line_chart",
-           "lime_grid", "method_grid", "normalize_for_display", "picture_grid", "printed_scale", "save_figure",
-           "save_figures", "text_sizes_pt", "to_hwc", "wrap_text"]
+           "lime_grid", "method_grid", "normalize_for_display", "overlay_rows", "picture_grid", "printed_scale",
+           "save_figure", "save_figures", "text_sizes_pt", "to_hwc", "wrap_text"]

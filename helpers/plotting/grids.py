@@ -215,9 +215,23 @@ def heatmap_overlay(image: ArrayLike, attribution: ArrayLike, alpha: float = 0.5
                     title: str | None = None, save_to: str | Path | None = None,
                     labels: Sequence[str] = ("image", "map", "overlay")) -> Figure:
     """One image, its map and the map over the image side by side (``labels`` above them)."""
-    img, heat = to_hwc(image), normalize_for_display(attribution)
-    grid = image_grid(3, [_aspect(img)], {(0, c): labels[c] for c in range(3)}, suptitle=title)
-    _show(grid.cells[(0, 0)], img)
-    grid.cells[(0, 1)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
-    grid.cells[(0, 2)].imshow(blend(img, heat, alpha, cmap), aspect="auto")
-    return save_figure(grid.fig, save_to)
+    return save_figure(overlay_rows(image, {"": attribution}, alpha, cmap, title, labels), save_to)
+
+
+def overlay_rows(image: ArrayLike, maps: Mapping[str, ArrayLike], alpha: float = 0.5, cmap: str = "jet",
+                 title: str | None = None, labels: Sequence[str] = ("image", "map", "overlay")) -> Figure:
+    """One image and several of its maps: a row per map (row label = its name; an empty name
+    gives no label), each row the image, the map and the map over the image (``labels`` above
+    the first row). Maps are normalised for display one by one (:func:`normalize_for_display`)."""
+    if not maps:
+        raise ValueError("no maps to show: pass at least one {name: map}")
+    img = to_hwc(image)
+    names = list(maps)
+    cells = {(r, c): (labels[c] if r == 0 else None) for r in range(len(names)) for c in range(3)}
+    grid = image_grid(3, [_aspect(img)] * len(names), cells, row_labels=[n or None for n in names], suptitle=title)
+    for r, name in enumerate(names):
+        heat = normalize_for_display(maps[name])
+        _show(grid.cells[(r, 0)], img)
+        grid.cells[(r, 1)].imshow(heat, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+        grid.cells[(r, 2)].imshow(blend(img, heat, alpha, cmap), aspect="auto")
+    return grid.fig

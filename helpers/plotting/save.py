@@ -4,6 +4,7 @@ from __future__ import annotations
 import glob
 from collections.abc import Sequence
 from pathlib import Path
+from typing import BinaryIO
 
 from matplotlib.figure import Figure
 
@@ -13,17 +14,20 @@ DEFAULT_DPI = 150  # 840 px across at print width: sharp on paper, light in the 
 PNG_COMPRESS_LEVEL = 1
 
 
-def save_figure(fig: Figure, save_to: str | Path | None, dpi: int = DEFAULT_DPI, tight: bool = False) -> Figure:
-    """Write ``fig`` as PNG to ``save_to`` (parent folders created) when a path is given.
+def save_figure(fig: Figure, save_to: str | Path | BinaryIO | None, dpi: int = DEFAULT_DPI,
+                tight: bool = False) -> Figure:
+    """Write ``fig`` as PNG to ``save_to`` (a path, parent folders created, or a binary file) when given.
 
     The PNG keeps the figure's size in inches (its resolution is stored in the file, which LaTeX
     reads), so a figure made at print width prints at 100 %. ``tight=True`` crops to the drawn
     content instead, which changes the printed size: only for figures not laid out for print.
     """
     if save_to is not None:
-        path = Path(save_to)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
+        target = save_to
+        if not hasattr(save_to, "write"):
+            target = Path(save_to)
+            target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target, format="png", dpi=dpi, bbox_inches="tight" if tight else None,
                     pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     return fig
 

@@ -141,20 +141,31 @@ class ResultCache:
     def path(self, kind: str, parts: dict) -> Path:
         return self.root / kind / f"{self.key(kind, parts)[:32]}.pt"
 
-    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], Any]) -> Any:
+    def get(self, kind: str, parts: dict) -> tuple[bool, Any]:
+        """``(True, value)`` when a result is stored under the key (counted as a hit), else
+        ``(False, None)``; a damaged file counts as absent."""
         path = self.path(kind, parts)
         if self.enabled and path.is_file():
             try:
                 value = torch.load(path, map_location="cpu", weights_only=True)
             except Exception:  # noqa: BLE001 - a damaged cache file is recomputed, never fatal
-                value = None
-            else:
-                self.hits.append(kind)
-                return value
-        value = compute()
+                return False, None
+            self.hits.append(kind)
+            return True, value
+        return False, None
+
+    def put(self, kind: str, parts: dict, value: Any) -> None:
+        """Store a computed result under the key (counted as a miss; written only when enabled)."""
         self.misses.append(kind)
         if self.enabled:
-            self._write(path, value)
+            self._write(self.path(kind, parts), value)
+
+    def get_or_compute(self, kind: str, parts: dict, compute: Callable[[], Any]) -> Any:
+        found, value = self.get(kind, parts)
+        if found:
+            return value
+        value = compute()
+        self.put(kind, parts, value)
         return value
 
     def _write(self, path: Path, value: Any) -> None:

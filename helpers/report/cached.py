@@ -7,6 +7,9 @@ models by their weights, tensors by their values, splits by their files, explain
 settings (recursively: ``SmoothGrad(GuidedBackprop(model))``), plus a hash of the source files
 that define every class and function involved. Change any of them and the key changes.
 
+:func:`cached_per_image` stores a map per image instead of per call: the report's measured sample
+grows with ``n_measure``, and only its new images are computed.
+
 Results may be tensors, numbers, strings, lists/dicts of them, NumPy arrays, paths and dataclasses
 of this package (``LimeResult``, ``Predictions``...): they are stored as plain containers of
 tensors (read back with ``weights_only=True``, so a cache file can never run code) and rebuilt.
@@ -25,7 +28,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
+from torch import Tensor, nn
 
 from helpers.data.image_split import ImageSplit
 from helpers.report.cache import PROJECT_ROOT, ResultCache, files_fingerprint, model_fingerprint, tensor_fingerprint
@@ -210,3 +213,52 @@ def cached(cache: ResultCache, fn: Callable | Any, *args: Any, **kwargs: Any) ->
     kind, parts = call_key(target, args, kwargs)
     stored = cache.get_or_compute(kind, parts, lambda: to_storable(target(*args, **kwargs)))
     return from_storable(stored)
+
+
+def _target_of(target: Any, i: int) -> int | None:
+    """Image ``i``'s class from an explainer's ``target`` (None, an int, or one class per image)."""
+    if target is None or isinstance(target, (int, np.integer)):
+        return None if target is None else int(target)
+    return int(torch.as_tensor(target).reshape(-1)[i])
+
+
+def cached_per_image(cache: ResultCache, fn: Callable | Any, images: Tensor, target: Any = None,
+                     chunk: int | None = None, **kwargs: Any) -> Tensor:
+    """``fn(images, target=target, **kwargs)`` (``fn.attribute`` for an explainer), stored one
+    image at a time: each image's map is keyed by the call (as :func:`cached`), that image's
+    values and its target. Images already stored are read; only the others are computed (``chunk``
+    at a time). Only for methods whose map of an image does not depend on the other images of the
+    call (every explainer of helpers.explain: SmoothGrad draws each image's noise alike).
+    ``chunk``: images per call (None: all missing ones in one call). A backward pass holds every
+    activation of its batch, so plain gradient methods want it; SmoothGrad batches its noisy
+    passes itself and shares them with its partner only within one call, so it wants None.
+    Returns the (N, ...) maps in the order of ``images``."""
+    if chunk is not None and chunk < 1:
+        raise ValueError(f"chunk must be >= 1 or None, got {chunk}")
+    call = fn if isinstance(fn, (types.FunctionType, types.MethodType)) else getattr(fn, "attribute", fn)
+    kind, parts = call_key(call, (), kwargs)  # the model, settings and code: hashed once for all images
+    n = images.shape[0]
+    if target is not None and not isinstance(target, (int, np.integer)) and torch.as_tensor(target).numel() != n:
+        raise ValueError(f"target must be None, an int or one class per image ({n}), "
+                         f"got {torch.as_tensor(target).numel()} values")
+    keys = [{**parts, "image": tensor_fingerprint(images[i]), "target": _target_of(target, i)} for i in range(n)]
+    found: dict[int, Tensor] = {}
+    for i, key in enumerate(keys):
+        hit, value = cache.get(kind, key)
+        if hit:
+            found[i] = from_storable(value)
+    missing = [i for i in range(n) if i not in found]
+    step = chunk or max(len(missing), 1)
+    for start in range(0, len(missing), step):
+        part = missing[start:start + step]
+        rows = torch.tensor(part)
+        part_target = target if target is None or isinstance(target, (int, np.integer)) else \
+            torch.as_tensor(target).reshape(-1)[rows]
+        computed = call(images[rows], target=part_target, **kwargs)
+        if not isinstance(computed, Tensor) or computed.shape[0] != len(part):
+            raise TypeError(f"cached_per_image needs a method that returns one map per image, got "
+                            f"{type(computed).__name__}")
+        for k, i in enumerate(part):
+            found[i] = computed[k:k + 1].detach().clone()
+            cache.put(kind, keys[i], found[i])
+    return torch.cat([found[i] for i in range(n)]) if n else images.new_zeros((0,))

@@ -144,7 +144,8 @@ CHECKS: dict[str, Check] = {
     "smoothgrad_sigma": positive, "smoothgrad_samples": integer(1), "lime_samples": integer(2),
     "lime_segments": integer(2), "trust_steps": integer(1),
     "trust_substrate": choice("mean", "zero", "blur"), "trust_random_steps": integer(1),
-    "trust_lime_samples": integer(2), "seed": integer(0), "device": text(),
+    "n_measure": integer(1),  # images the numbers of sections 1, 4 and 5 rest on
+    "seed": integer(0), "device": text(),
     "batch_size": integer(1), "figures_dir": writable_folder, "cache_dir": writable_folder, "use_cache": boolean(),
     "language": choice(*LANGUAGES), "progress": boolean(optional=True),
 }

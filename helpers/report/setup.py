@@ -24,14 +24,14 @@ from helpers.data.default_dataset import DemoDataMissingError, resolve_data_dir
 from helpers.data.image_split import FOOD11_CLASS_NAMES, DataLayoutError, check_data_dir
 from helpers.data.images import CorruptImageError
 from helpers.data.layout import load_splits
-from helpers.evaluation.selection import select_images
+from helpers.evaluation.selection import measured_sample, select_images
 from helpers.models.checkpoint import CheckpointError
 from helpers.models.layers import (LayerNotFoundError, conv_layers, default_filter_layer, default_gradcam_layer,
                                    resolve_layer)
 from helpers.models.registry import load_model
 from helpers.pdf.language import display_language_marker
 from helpers.report.cache import ResultCache
-from helpers.report.cached import cached
+from helpers.report.cached import cached, cached_per_image
 from helpers.report.messages import message
 from helpers.report.params import DEFAULT_LAYERS, ReportParameterError, check_values, collect_parameters
 
@@ -234,6 +234,13 @@ class Report:
         """``fn(*args, **kwargs)`` through the result cache (``fn.attribute`` for an explainer)."""
         return cached(self.cache, fn, *args, **kwargs)
 
+    def cached_per_image(self, fn: Any, images: Tensor, target: Any = None, chunk: int | None = None,
+                         **kwargs: Any) -> Tensor:
+        """Maps of ``images`` through the result cache one image at a time: only images not
+        stored before are computed (raising ``n_measure`` computes only the new ones), ``chunk``
+        images per call."""
+        return cached_per_image(self.cache, fn, images, target, chunk, **kwargs)
+
     def class_name(self, label: int | Tensor) -> str:
         return self.class_names[int(label)]
 
@@ -258,6 +265,21 @@ class Report:
         images, labels, kept = split.load_many(chosen)
         rows = [position[i] for i in kept]
         return Explained([split.records[i].image_id for i in kept], kept, images, labels,
+                         predictions.predicted[rows], predictions.probabilities[rows])
+
+    def measured_images(self, predictions: Any, shown: Explained) -> Explained:
+        """The images the numbers of sections 1, 4 and 5 are measured on: ``n_measure`` readable
+        images of the split (all of them when it has fewer), stratified by class and seeded
+        (:func:`~helpers.evaluation.selection.measured_sample`), chosen from the labels alone.
+        The ``shown`` images come first, in their order, so ``maps[:len(shown)]`` are the figures'."""
+        position = {int(i): k for k, i in enumerate(predictions.indices)}
+        include = [position[i] for i in shown.indices if i in position]
+        picked = measured_sample(predictions.labels.numpy(), self.params.n_measure, self.params.seed, include)
+        first = set(include)
+        order = include + [k for k in picked if k not in first]
+        images, labels, kept = self.split.load_many([int(predictions.indices[k]) for k in order])
+        rows = [position[i] for i in kept]
+        return Explained([self.split.records[i].image_id for i in kept], kept, images, labels,
                          predictions.predicted[rows], predictions.probabilities[rows])
 
 

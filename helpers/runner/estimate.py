@@ -29,10 +29,10 @@ from helpers.trust.timing import time_per_image
 # Parameters that results depend on, by group; SECTION_GROUPS says which groups each section reads.
 GROUPS = {"data": ("data_dir", "model_arch", "model_kwargs", "normalize", "resize", "checkpoint", "channel_order",
                    "input_size", "split", "batch_size"),
-          "images": ("image_ids", "n_images", "seed"), "1": ("saliency_variant",),
+          "images": ("image_ids", "n_images", "n_measure", "seed"), "1": ("saliency_variant",),
           "2": ("layer", "filter_index", "n_grid_filters", "ascent_steps", "ascent_grid_steps", "ascent_size", "seed"),
           "3": ("lime_samples", "lime_segments"), "4": ("smoothgrad_sigma", "smoothgrad_samples"),
-          "5": ("trust_steps", "trust_substrate", "trust_random_steps", "trust_lime_samples")}
+          "5": ("trust_steps", "trust_substrate", "trust_random_steps")}
 SECTION_GROUPS = {"0": ("data",), "1": ("data", "images", "1"), "2": ("data", "2"), "3": ("data", "images", "3"),
                   "4": ("data", "images", "4"), "5": ("data", "images", "3", "4", "5")}
 # Seconds per section that are not model passes, measured on a quiet 2-core CPU: CACHED_OVERHEAD
@@ -57,7 +57,8 @@ class PassCosts:
     """Seconds per image: ``forward`` at the forward batch size, ``backward`` a forward+backward with
     respect to the input at ``batch_size``, ``decode`` reading one image of the split, ``lime`` one
     perturbed sample through LIME's classifier function (on its faster copy, channels_last input),
-    ``curve`` a forward of section 5's deletion/insertion curves (channels_last, inference mode);
+    ``curve`` a forward of section 5's deletion/insertion curves (on the faster copy, channels_last,
+    inference mode);
     ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
     the filter grid; ``noisy_forward`` / ``noisy_backward``: a forward / a forward+backward at
     ``batch_size`` on the faster copy SmoothGrad runs its noisy passes on (channels_last input)."""
@@ -112,9 +113,10 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
                 forward = per_image(model, x_fwd)
         if "backward" in needs:
             backward = per_image(gradient, x_bwd)
-        if "curve" in needs:
-            with torch.inference_mode(), temporary_channels_last(model, True):
-                curve = per_image(model, x_fwd.contiguous(memory_format=torch.channels_last))
+        if "curve" in needs:  # section 5's curves run on the faster copy (the model where none can be made)
+            curve_net = make_fast_copy(model, x_fwd[:2]) or model
+            with torch.inference_mode(), temporary_channels_last(curve_net, True):
+                curve = per_image(curve_net, x_fwd.contiguous(memory_format=torch.channels_last))
         if "lime" in needs:
             lime = forward if lime_predict is None else \
                 per_image(lime_predict, x_fwd.permute(0, 2, 3, 1).cpu().double().numpy())
@@ -132,26 +134,33 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
 
 
 def section_seconds(costs: PassCosts, p: Mapping[str, Any], n_images: int, n_split: int,
-                    cached: Collection[str] = (), use_cache: bool = True) -> dict[str, float]:
+                    cached: Collection[str] = (), use_cache: bool = True, n_measured: int | None = None
+                    ) -> dict[str, float]:
     """Seconds per section ("0" to "5") of report.ipynb at parameters ``p``, for ``n_images``
-    explained images and a split of ``n_split``; a section in ``cached`` costs its :data:`CACHED_OVERHEAD`.
-    Passes per image: 0: a forward; 1: a gradient; 2: ascent steps (both methods) for the chosen
-    filter and for the grid, a forward; 3: lime_samples LIME samples; 4: two gradients (the vanilla
-    one is section 1's with saliency_variant "max_abs" and a cache), then smoothgrad_samples passes
-    on the faster copy that serve both SmoothGrads (a forward and two backwards = 2 gradients - 1
-    forward); 5: Grad-CAM,
-    3 curve end points and 2 x (trust_steps - 1) curve forwards for each of 8 maps, trust_random_steps
-    x 3 maps on the randomised model, and LIME stability on 3 images (2 x trust_lime_samples LIME
-    samples); without a cache section 5 also recomputes 3 and 4."""
+    shown images, ``n_measured`` measured ones (the numbers of sections 1, 4 and 5; None = the
+    shown ones) and a split of ``n_split``; a section in ``cached`` costs its :data:`CACHED_OVERHEAD`.
+    Passes per image: 0: a forward; 1: a gradient (measured images); 2: ascent steps (both
+    methods) for the chosen filter and for the grid, a forward (shown images); 3: lime_samples
+    LIME samples (shown images); 4, on the measured images: three gradients (vanilla, guided
+    backprop; the vanilla one is section 1's with saliency_variant "max_abs" and a cache) and
+    Guided Grad-CAM (two), then smoothgrad_samples passes on the faster copy that serve both
+    SmoothGrads (a forward and two backwards = 2 gradients - 1 forward); 5, on the measured
+    images: Grad-CAM, 3 curve end points and 2 x (trust_steps - 1) curve forwards for each of 8
+    maps, trust_random_steps x 4 maps on the randomised model; on the shown images LIME's curves
+    (its own end points, LIME and the two baselines: 3 maps) and its stability (lime_samples more LIME samples: the first explanation is section 3's);
+    without a cache section 5 also recomputes 3 and 4."""
     f, g, n = costs.forward, costs.backward, n_images
+    m = n if n_measured is None else max(n_measured, n)
     noisy = 2 * costs.noisy_backward - costs.noisy_forward
-    lime, smooth = n * p["lime_samples"] * costs.lime, n * (2 * g + p["smoothgrad_samples"] * noisy)
-    reused = n * g if use_cache and p["saliency_variant"] == "max_abs" else 0.0  # section 1's map is the vanilla one
-    seconds = {"0": n_split * (f + costs.decode), "1": n * g,
+    lime, smooth = n * p["lime_samples"] * costs.lime, m * (4 * g + p["smoothgrad_samples"] * noisy)
+    reused = m * g if use_cache and p["saliency_variant"] == "max_abs" else 0.0  # section 1's map is the vanilla one
+    steps = p["trust_steps"] - 1
+    seconds = {"0": n_split * (f + costs.decode), "1": m * g,
                "2": p["ascent_steps"] * costs.ascent_one + p["ascent_grid_steps"] * costs.ascent_grid + n * f,
                "3": lime, "4": smooth - reused,
-               "5": n * (g + (3 + 16 * (p["trust_steps"] - 1)) * costs.curve + 3 * p["trust_random_steps"] * g)
-                    + min(n, 3) * 2 * p["trust_lime_samples"] * costs.lime + (0 if use_cache else lime + smooth)}
+               "5": m * (g + (3 + 16 * steps) * costs.curve + 4 * p["trust_random_steps"] * g)
+                    + n * ((3 + 6 * steps) * costs.curve + p["lime_samples"] * costs.lime)
+                    + (0 if use_cache else lime + smooth)}
     return {k: CACHED_OVERHEAD[k] if k in cached else OVERHEAD[k] + s for k, s in seconds.items()}
 
 
@@ -250,6 +259,7 @@ def estimate_report(run: Any, repeats: int = 1) -> Estimate:
     costs = calibrate(run.model, images, p["batch_size"], ascent, grid, decode, repeats, lime_predict=lime_predict,
                       needs=needs)
     n_images = len(p["image_ids"]) or explained_count(p["n_images"], (r.label for r in split.records))
-    seconds = section_seconds(costs, p, n_images, len(split), cached, run.cache.enabled)
+    n_measured = min(max(p["n_measure"], n_images), len(split))
+    seconds = section_seconds(costs, p, n_images, len(split), cached, run.cache.enabled, n_measured)
     cache_dir = str(Path(run.cache.root).resolve()) if run.cache.enabled else None
     return Estimate(seconds, cached, run.loaded.device.type, costs, signatures, cache_dir, set_up + START_AND_END)

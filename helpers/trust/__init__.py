@@ -12,7 +12,7 @@ from .evaluate import CENTRE_PRIOR, HIGHER_IS_BETTER, RANDOM, Evaluation, Method
 from .intervals import Interval, mean_ci
 from .lime_stability import LimeStabilityResult, jaccard, lime_stability, top_superpixels
 from .maps import MethodLike, attribute_fn, centre_prior_map, pixel_importance, random_map, rank_pixels
-from .paired import (VERDICTS, PairedDifference, compare, images_needed, paired_differences, pairwise_differences,
+from .paired import (VERDICTS, PairedDifference, compare, detectable_difference, images_needed, paired_differences, pairwise_differences,
                      winner)
 from .randomisation import (ExplainerFactory, RandomisationResult, cascade_layers, cascading_randomisation,
                             checkpoint_steps, constant_maps, factory_from, parameter_layers, randomised_copies, rebind,
@@ -25,6 +25,7 @@ __all__ = [
     "ExplainerFactory", "HIGHER_IS_BETTER", "Interval", "LimeStabilityResult", "MethodLike", "MethodRow",
     "PairedDifference", "RANDOM", "RandomisationResult", "SUBSTRATES", "VERDICTS", "attribute_fn", "cascade_layers",
     "cascading_randomisation", "centre_prior_map", "checkpoint_steps", "compare", "constant_maps", "curve_endpoints",
+    "detectable_difference",
     "deletion_insertion", "evaluate_methods", "factory_from", "gaussian_blur", "images_needed", "jaccard",
     "lime_stability", "make_substrate", "mean_ci", "normalised_area", "paired_differences", "pairwise_differences",
     "parameter_layers", "pixel_importance", "random_map", "randomised_copies", "rank_pixels", "rebind",

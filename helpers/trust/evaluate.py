@@ -32,10 +32,11 @@ from dataclasses import dataclass, field
 from torch import Tensor, nn
 
 from helpers.explain.base import TargetType, check_inputs
+from helpers.models.fast_copy import make_fast_copy
 
 from .deletion import DEFAULT_BLUR_SIGMA, DEFAULT_STEPS, DeletionInsertionResult, curve_endpoints, deletion_insertion
 from .intervals import Interval, mean_ci
-from .maps import MethodLike, attribute_fn, centre_prior_map, preserved_flags, random_map
+from .maps import MethodLike, attribute_fn, centre_prior_map, eval_mode, preserved_flags, random_map
 from .paired import PairedDifference, paired_differences, pairwise_differences, winner
 from .randomisation import ExplainerFactory, RandomisationResult, cascading_randomisation, factory_from
 from .timing import timed
@@ -171,7 +172,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
                      randomisation: bool = True, randomisation_layers: Sequence[str] | None = None,
                      randomisation_max_steps: int | None = 1, randomisation_group_depth: int | None = None,
                      batchnorm: str = "skip", confidence: float = 0.95, interval: str = "t",
-                     channels_last: bool = False) -> Evaluation:
+                     channels_last: bool = False, fast_copy: bool = False) -> Evaluation:
     """Evaluate ``methods`` (name -> explainer or ``(inputs, target) -> map``) on ``images``.
 
     Args:
@@ -188,6 +189,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
             of helpers.explain need none (:func:`~.randomisation.factory_from` re-points a copy
             at the randomised model); a plain function without a factory gets NaN similarity.
         n_steps, substrate, blur_sigma, batch_size, seed: see :func:`~.deletion.deletion_insertion`
+            (``batch_size`` is also the number of images per map call of the randomisation test)
             (``seed`` also seeds the random baseline and the re-initialisation).
         randomisation: run the test at all. randomisation_layers / _max_steps / _group_depth:
             which cascade steps to measure (:func:`~.randomisation.checkpoint_steps`); the
@@ -195,6 +197,11 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
         confidence, interval: for :func:`~.intervals.mean_ci` ("t" or "bootstrap").
         channels_last: run the curves' forward passes in channels_last format
             (:func:`~.deletion.deletion_insertion`; the maps are computed as the methods say).
+        fast_copy: run the curves' forward passes on the faster copy of the model
+            (:func:`helpers.models.fast_copy.make_fast_copy`: BatchNorm folded, channels_last;
+            1.7x cheaper for EfficientNet-Lite0 on this CPU), made once for the call; its
+            probabilities equal the model's to float32 rounding. Where no copy can be made the
+            model itself runs. Maps and randomisation always use the model.
     """
     check_inputs(images)
     methods, given = dict(methods or {}), dict(maps or {})
@@ -225,7 +232,11 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
     rows, curves, randomised, all_maps = [], {}, {}, {}
     with preserved_flags(model):
         # The curves' end points (and the predicted targets) are the same for every map: once.
-        endpoints = curve_endpoints(model, images, targets, substrate=substrate, blur_sigma=blur_sigma,
+        curve_model = model
+        if fast_copy:
+            with eval_mode(model):  # the copy is made from (and checked against) the eval-mode model
+                curve_model = make_fast_copy(model, images[:2].detach()) or model
+        endpoints = curve_endpoints(curve_model, images, targets, substrate=substrate, blur_sigma=blur_sigma,
                                     batch_size=batch_size, channels_last=channels_last)
         target_t = endpoints.target.to(images.device)
         for name, kind, method in entries:
@@ -235,7 +246,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
             else:
                 fn = attribute_fn(method)
                 maps_i, seconds = timed(lambda x: fn(x, target_t).detach(), images)
-            curve = deletion_insertion(model, images, maps_i, target_t, n_steps=n_steps, substrate=substrate,
+            curve = deletion_insertion(curve_model, images, maps_i, target_t, n_steps=n_steps, substrate=substrate,
                                        blur_sigma=blur_sigma, batch_size=batch_size, seed=seed, endpoints=endpoints,
                                        channels_last=channels_last)
             nan = Interval(math.nan, math.nan, math.nan, 0, n, confidence)
@@ -253,7 +264,7 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
                 result = cascading_randomisation(model, images, factory, target_t, layers=randomisation_layers,
                                                  max_steps=randomisation_max_steps,
                                                  group_depth=randomisation_group_depth, batchnorm=batchnorm,
-                                                 seed=seed, original_maps=maps_i)
+                                                 seed=seed, original_maps=maps_i, batch_size=batch_size)
                 randomised[name] = result
                 final_rho, final_sim = result.final()
                 rho = mean_ci(final_rho.numpy(), confidence, interval, seed=seed, bounds=(-1.0, 1.0))
@@ -268,6 +279,6 @@ def evaluate_methods(model: nn.Module, images: Tensor, targets: TargetType = Non
     settings = {"n_steps": n_steps, "substrate": substrate, "blur_sigma": blur_sigma, "seed": seed,
                 "n_images": n, "batchnorm": batchnorm, "confidence": confidence, "interval": interval,
                 "randomisation_max_steps": randomisation_max_steps, "given_maps": sorted(given),
-                "channels_last": channels_last}
+                "channels_last": channels_last, "fast_copy": curve_model is not model}
     return Evaluation(rows=rows, curves=curves, randomisation=randomised, maps=all_maps, target=target_t.cpu(),
                       settings=settings)

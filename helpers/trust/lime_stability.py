@@ -11,7 +11,9 @@ The segmentation is computed ONCE per image and reused for every seed, so superp
 the same region under all seeds (SLIC is deterministic today, but the comparison must not
 depend on that); only lime's sampling changes with the seed.
 
-Cost: ``num_samples`` forward passes per image and seed.
+Cost: ``num_samples`` forward passes per image and seed. ``given``: results already computed for
+the first seed (the report's section 3, same settings), used as they are: then each image costs
+one explanation less, and the check compares exactly the masks that section showed.
 """
 from __future__ import annotations
 
@@ -68,13 +70,18 @@ class LimeStabilityResult:
 
 def lime_stability(model: nn.Module, images: Tensor, target: TargetType = None, *,
                    seeds: Sequence[int] = (0, 1, 2), top_k: int = 5, num_samples: int = 1000,
-                   **lime_kwargs: Any) -> LimeStabilityResult:
+                   given: Sequence[Any] | None = None, **lime_kwargs: Any) -> LimeStabilityResult:
     """Explain each image of ``images`` (N, C, H, W) with LIME under every seed and compare.
 
     ``target``: class explained (None: the model's prediction on the image); ``lime_kwargs``
     go to :class:`helpers.explain.LimeExplainer` (n_segments, batch_size, hide_color...).
+    ``given``: one :class:`~helpers.explain.LimeResult` per image made with the first seed and
+    these settings (e.g. the report's section 3): used instead of explaining again; its
+    segmentation must be the one this function makes, else a ValueError says so.
     """
     check_inputs(images)
+    if given is not None and len(given) != images.shape[0]:
+        raise ValueError(f"given must hold one LIME result per image ({images.shape[0]}), got {len(given)}")
     seeds = [int(s) for s in seeds]
     if len(seeds) < 2:  # repeated seeds are allowed: they must agree (a reproducibility check)
         raise ValueError(f"seeds must hold at least two seeds, got {seeds}")
@@ -89,9 +96,16 @@ def lime_stability(model: nn.Module, images: Tensor, target: TargetType = None, 
         for i in range(images.shape[0]):
             image = images[i:i + 1]
             hwc = image[0].detach().cpu().double().permute(1, 2, 0).numpy()
-            segments = explainers[0].segment(np.ascontiguousarray(hwc))
+            # The class's own method: each explainer's instance attribute is set to the previous image's
+            # segments below, and reading it here gave image 0's superpixels to every later image.
+            segments = LimeExplainer.segment(explainers[0], np.ascontiguousarray(hwc))
             results = []
-            for explainer in explainers:
+            if given is not None:
+                if not np.array_equal(np.asarray(given[i].segments), segments):
+                    raise ValueError(f"given[{i}] was segmented differently (other n_segments or image?): "
+                                     "pass results made with the same image and LIME settings")
+                results.append(given[i])
+            for explainer in explainers[len(results):]:
                 explainer.segment = lambda _img, fixed=segments: fixed  # one segmentation for all seeds
                 results.append(explainer.explain(image)[0])
             if target is None:

@@ -238,7 +238,8 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
                             target: TargetType = None, *, layers: Sequence[str] | None = None,
                             max_steps: int | None = None, group_depth: int | None = None,
                             batchnorm: str = "skip", seed: int = 0, absolute: bool = True,
-                            original_maps: Tensor | None = None, keep_maps: bool = False) -> RandomisationResult:
+                            original_maps: Tensor | None = None, keep_maps: bool = False,
+                            batch_size: int | None = None) -> RandomisationResult:
     """Cascading randomisation of a copy of ``model``; see the module docstring.
 
     Args:
@@ -251,8 +252,19 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
         batchnorm: "skip" or "reset" (module docstring). seed: re-initialisation seed.
         absolute: compare |map| (Adebayo's main setting) or signed maps.
         original_maps: the original model's maps if already computed (saves one map).
+        batch_size: images per map call (None: all at once); a backward pass holds every
+            activation of its batch, so 50 images at 224 px in one call take GiBs.
     """
     check_inputs(images)
+    if batch_size is not None and batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    step = batch_size or images.shape[0]
+
+    def maps_of(method: MethodLike) -> Tensor:
+        fn = attribute_fn(method)
+        return torch.cat([fn(images[b:b + step], target_t[b:b + step]).detach()
+                          for b in range(0, images.shape[0], step)])
+
     cascade = cascade_layers(model, batchnorm)
     measure = set(checkpoint_steps(cascade, layers, max_steps, group_depth))
     with preserved_flags(model):
@@ -262,7 +274,7 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
         else:
             target_t = resolve_targets(model, images, target)
         if original_maps is None:
-            original_maps = attribute_fn(explainer_factory(model))(images, target_t)
+            original_maps = maps_of(explainer_factory(model))
     original_maps = original_maps.detach()
     n = images.shape[0]
     names, counts = ["original"], [0]
@@ -276,7 +288,7 @@ def cascading_randomisation(model: nn.Module, images: Tensor, explainer_factory:
     for position, name, randomised in randomised_copies(model, batchnorm, seed):
         if position not in measure:
             continue
-        maps = attribute_fn(explainer_factory(randomised))(images, target_t).detach()
+        maps = maps_of(explainer_factory(randomised))
         names.append(name)
         counts.append(position + 1)
         rho.append(spearman(original_maps, maps, absolute))

@@ -13,8 +13,8 @@ from matplotlib.figure import Figure
 from helpers.evaluation.confusion import confusion_report
 from helpers.plotting import (MAX_HEIGHT_IN, MIN_FONT_PT, PRINT_WIDTH_IN, activation_grid, bar_chart,
                               confusion_figure, grouped_bars, heatmap_overlay, interval_chart, layout_problems,
-                              line_chart, lime_grid, method_grid, picture_grid, printed_scale, text_sizes_pt,
-                              wrap_text)
+                              line_chart, lime_grid, method_grid, overlay_rows, picture_grid, printed_scale,
+                              text_sizes_pt, wrap_text)
 from helpers.plotting.layout import image_grid, text_width_in
 from plotting_testutils import CLASSES, images, lime_results, titles
 
@@ -36,6 +36,8 @@ FIGURES = {
     "activation_grid": lambda: activation_grid(images(6), torch.rand(6, 4, 4), titles(6),
                                                colorbar_label="activation of filter 17 (one scale for all images)"),
     "heatmap_overlay": lambda: heatmap_overlay(images(1)[0], torch.rand(16, 16), title="saliency"),
+    "overlay_rows": lambda: overlay_rows(images(1)[0], {m: torch.rand(16, 16) for m in METHODS},
+                                         title="0_0.jpeg, Grains & legumes (p = 0.875, predicted)"),
     "bar_chart": lambda: bar_chart(CLASSES, np.linspace(1, 0, 11), "Mean activation of filter 17 per class",
                                    "mean activation", highlight=[k == 0 for k in range(11)], reference=0.5,
                                    reference_label="all images", counts=list(range(1, 12))),

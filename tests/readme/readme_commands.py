@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 TINY_REPORT_PARAMETERS = (
     "-p n_images 3 -p smoothgrad_samples 2 -p lime_samples 10 -p lime_segments 8 -p ascent_steps 2 "
     "-p ascent_grid_steps 2 -p n_grid_filters 2 -p trust_steps 2 -p trust_random_steps 1 "
-    "-p trust_lime_samples 6 -p batch_size 8"
+    "-p n_measure 6 -p batch_size 8"
 )
 # Appended to the training command (argparse keeps the last value of a repeated option).
 TINY_TRAINING = "--epochs 1 --input-size 32 --batch-size 16"
@@ -157,6 +157,7 @@ RECIPES: tuple[Recipe, ...] = (
            prepare="set the parameters in the first cell, run all, save"),
     Recipe("train_classic", r"\.venv/bin/python -m helpers\.training\.train_classic .*", append=TINY_TRAINING),
     Recipe("accuracy", r"\.venv/bin/python -m helpers\.evaluation\.accuracy .*"),
+    Recipe("explain", r"\.venv/bin/python -m helpers\.explain .*"),
     Recipe("mkdir", r"mkdir -p [\w./-]+( [\w./-]+)*", examples=("mkdir -p outputs",)),
 )
 

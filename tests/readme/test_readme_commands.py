@@ -282,9 +282,28 @@ def check_mkdir(clone: Path, words: Words, proc: subprocess.CompletedProcess) ->
     assert not missing, f"mkdir left no folder {missing}"
 
 
+def check_explain(clone: Path, words: Words, proc: subprocess.CompletedProcess) -> None:
+    """The PNG and .npy of every photo and method, and each photo's top-3 line."""
+    import numpy as np
+
+    from helpers.explain.photo import parse_methods
+
+    photos = [Path(w) for w in words.positional[3:] if not w.startswith("-")]
+    out = clone / words.options.get("--out", "outputs/explain")
+    assert photos, f"no photo in {words.text!r}"
+    for photo in photos:
+        assert re.search(rf"^{re.escape(str(photo))}: .+ \d\.\d{{3}}, .+ \d\.\d{{3}}, .+ \d\.\d{{3}}$", proc.stdout,
+                         re.M), f"no top-3 line for {photo} in:\n{proc.stdout[-1500:]}"
+        for method in parse_methods(words.options.get("--method", "smoothgrad-guided")):
+            png, npy = out / f"{photo.stem}_{method}.png", out / f"{photo.stem}_{method}.npy"
+            assert png.is_file() and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"no PNG {png}"
+            assert np.isfinite(np.load(npy)).all(), f"{npy} is missing or not finite"
+
+
 CHECKS = {"make report": check_make_report, "make accuracy": check_make_accuracy, "run_report": check_run_report,
           "papermill": check_papermill, "export_pdf": check_export_pdf, "jupyter nbconvert": check_jupyter_nbconvert,
-          "train_classic": check_train_classic, "accuracy": check_accuracy, "mkdir": check_mkdir}
+          "train_classic": check_train_classic, "accuracy": check_accuracy, "mkdir": check_mkdir,
+          "explain": check_explain}
 NEEDS_PDF_TOOLS = {"make report", "run_report", "export_pdf", "jupyter nbconvert", "papermill"}
 
 

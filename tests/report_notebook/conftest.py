@@ -62,7 +62,7 @@ def tiny_parameters(data_dir: Path, checkpoint: Path, work: Path, overrides: dic
     params = dict(
         data_dir=str(data_dir), model_arch="classic", checkpoint=str(checkpoint), device="cpu",
         smoothgrad_samples=2, lime_samples=10, lime_segments=8, ascent_steps=2, ascent_grid_steps=2,
-        n_grid_filters=2, trust_steps=2, trust_random_steps=1, trust_lime_samples=6, batch_size=8, cache_dir=str(work / "cache"), figures_dir=str(work / "figures"),
+        n_grid_filters=2, trust_steps=2, trust_random_steps=1, batch_size=8, cache_dir=str(work / "cache"), figures_dir=str(work / "figures"),
     )
     params.update(overrides)
     return params

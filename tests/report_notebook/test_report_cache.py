@@ -137,3 +137,38 @@ def test_storage_refuses_what_it_cannot_rebuild():
         from_storable({"__dataclass__": "os:PathLike", "fields": {}})
     with pytest.raises(TypeError, match="cache key"):
         call_key(lambda x: x, (object(),), {})
+
+
+# -- one map per image ------------------------------------------------------------------------------
+def test_per_image_cache_computes_only_the_new_images_and_equals_one_call(tmp_path, monkeypatch):
+    import functools
+
+    from helpers.report.cached import cached_per_image
+
+    model = _model()
+    images = torch.rand(5, 3, 32, 32, generator=torch.Generator().manual_seed(3))
+    target = torch.tensor([0, 1, 2, 0, 1])
+    whole = _smooth(model).attribute(images, target)
+    first = ResultCache(tmp_path)
+    part = cached_per_image(first, _smooth(model), images[:3], target=target[:3])
+    assert first.misses == ["SmoothGrad.attribute"] * 3 and torch.allclose(part, whole[:3], atol=1e-6)
+    calls, original = [], SmoothGrad.attribute
+
+    @functools.wraps(original)  # same name: the key is unchanged, only the calls are counted
+    def counted(self, x, target=None):
+        calls.append(len(x))
+        return original(self, x, target)
+
+    monkeypatch.setattr(SmoothGrad, "attribute", counted)
+    more = ResultCache(tmp_path)  # a larger sample: the first three are read, only two computed, in one call
+    grown = cached_per_image(more, _smooth(model), images, target=target)
+    assert calls == [2] and more.hits == ["SmoothGrad.attribute"] * 3 and len(more.misses) == 2
+    calls.clear()
+    chunked = cached_per_image(ResultCache(tmp_path / "chunks"), _smooth(model), images, target=target, chunk=2)
+    assert calls == [2, 2, 1] and torch.allclose(chunked, whole, atol=1e-6)  # chunk images per call, same maps
+    assert torch.allclose(grown, whole, atol=1e-6) and torch.equal(grown[:3], part)
+    other = ResultCache(tmp_path)  # another target of the same image is another map
+    cached_per_image(other, _smooth(model), images[:1], target=torch.tensor([2]))
+    assert other.misses == ["SmoothGrad.attribute"] and not other.hits
+    with pytest.raises(ValueError, match="one class per image"):
+        cached_per_image(ResultCache(tmp_path), _smooth(model), images, target=target[:2])

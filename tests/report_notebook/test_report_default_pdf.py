@@ -22,7 +22,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 TINY = {"n_images": 3, "smoothgrad_samples": 2, "lime_samples": 16, "lime_segments": 20, "ascent_steps": 4,
         "ascent_grid_steps": 2, "n_grid_filters": 2, "trust_steps": 2, "trust_random_steps": 1,
-        "trust_lime_samples": 8, "device": "cpu"}
+        "n_measure": 6, "device": "cpu"}
 
 
 @pytest.fixture(scope="module")

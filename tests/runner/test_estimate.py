@@ -19,7 +19,7 @@ PARAMS = {"data_dir": "default", "model_arch": "classic", "checkpoint": None, "c
           "saliency_variant": "max_abs", "layer": None, "filter_index": None, "n_grid_filters": 3,
           "ascent_steps": 11, "ascent_grid_steps": 13, "ascent_size": None, "smoothgrad_sigma": 0.2,
           "smoothgrad_samples": 3, "lime_samples": 7, "lime_segments": 50, "trust_steps": 4, "trust_substrate": "zero",
-          "trust_random_steps": 2, "trust_lime_samples": 5, "language": "en", "progress": None}
+          "trust_random_steps": 2, "n_measure": 3, "language": "en", "progress": None}
 # One forward 1 s, one forward+backward 10 s, decoding 0.5 s per image; ascent steps 100 s / 1000 s;
 # a LIME sample 0.25 s, a curve forward 0.125 s, SmoothGrad's forward 0.5 s and forward+backward 4 s
 # on its faster copy (all exact in binary: the sums compare with ==).
@@ -32,19 +32,29 @@ def passes_only(seconds: dict[str, float]) -> dict[str, float]:
 
 
 def test_passes_per_section_at_given_parameters():
-    seconds = passes_only(est.section_seconds(COSTS, PARAMS, n_images=2, n_split=20))
+    seconds = passes_only(est.section_seconds(COSTS, PARAMS, n_images=2, n_split=20, n_measured=3))
     assert seconds == {
         "0": 20 * (1 + 0.5),                         # one forward over the split, decoding included
-        "1": 2 * 10,                                 # one gradient per image
+        "1": 3 * 10,                                 # one gradient per measured image
         "2": 11 * 100 + 13 * 1000 + 2 * 1,           # ascent steps (chosen filter, grid), activation maps
-        "3": 2 * 7 * 0.25,                           # lime_samples LIME samples per image
-        "4": 2 * (10 + 3 * (4 + 4 - 0.5)),           # guided backprop (the vanilla map is section 1's), 3 samples
-                                                     # of 1 forward and 2 backwards for both SmoothGrads (copy)
-        "5": 2 * (10                                 # Grad-CAM
+        "3": 2 * 7 * 0.25,                           # lime_samples LIME samples per shown image
+        "4": 3 * (3 * 10 + 3 * (4 + 4 - 0.5)),       # guided backprop and Guided Grad-CAM (two gradients; the vanilla
+                                                     # map is section 1's), 3 samples of 1 forward and 2 backwards
+                                                     # for both SmoothGrads (copy), on every measured image
+        "5": 3 * (10                                 # Grad-CAM, per measured image
                   + (3 + 8 * 2 * (4 - 1)) * 0.125    # curve end points, 8 maps x 2 curves x 3 inner steps
-                  + 2 * 3 * 10)                      # 2 randomisation steps x 3 gradient maps
-             + 2 * 2 * 5 * 0.25,                     # LIME stability (at most 3 images): 2 seeds x 5 samples
+                  + 2 * 4 * 10)                      # 2 randomisation steps x 4 gradient maps
+             + 2 * ((3 + 3 * 2 * (4 - 1)) * 0.125    # LIME's curves on the shown images (LIME and 2 baselines)
+                    + 7 * 0.25),                     # LIME stability: one more explanation at section 3's samples
     }
+
+
+def test_more_measured_images_cost_more_only_in_the_measured_sections():
+    few = est.section_seconds(COSTS, PARAMS, n_images=2, n_split=20, n_measured=2)
+    many = est.section_seconds(COSTS, PARAMS, n_images=2, n_split=20, n_measured=12)
+    assert {k: many[k] for k in "023"} == {k: few[k] for k in "023"}
+    assert all(many[k] > few[k] for k in "145")
+    assert est.section_seconds(COSTS, PARAMS, 2, 20) == few  # no n_measured: the shown images are measured
 
 
 def test_cached_sections_cost_only_their_overhead_and_no_cache_recomputes_in_section_5():

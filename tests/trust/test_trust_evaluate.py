@@ -130,3 +130,18 @@ def test_reserved_names_and_empty_methods():
     with pytest.raises(ValueError, match="at least one"):
         evaluate_methods(model, x, None, {})
 
+
+
+def test_curves_on_the_faster_copy_equal_the_model_s_and_leave_the_model_as_it_was():
+    model, x = make_small(), small_images(4)
+    model.train()  # the copy is made from the eval-mode model; the caller's mode comes back
+    maps = {"saliency": Saliency(model.eval()).attribute(x)}
+    model.train()
+    plain = evaluate_methods(model, x, None, maps=maps, n_steps=4, substrate="mean", randomisation=False)
+    fast = evaluate_methods(model, x, None, maps=maps, n_steps=4, substrate="mean", randomisation=False,
+                            fast_copy=True, channels_last=True)
+    assert fast.settings["fast_copy"] is True and plain.settings["fast_copy"] is False  # the copy ran
+    assert model.training and all(m.training for m in model.modules())
+    for name in ("saliency", RANDOM, CENTRE_PRIOR):
+        for curve in ("deletion", "insertion"):
+            assert torch.allclose(getattr(fast.curves[name], curve), getattr(plain.curves[name], curve), atol=1e-5)

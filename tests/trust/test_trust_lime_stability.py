@@ -85,3 +85,31 @@ def test_top_superpixels_are_the_asked_target_s_not_the_prediction_s():
     assert predicted.target.tolist() == [0] and asked.target.tolist() == [1]
     assert not any(in_right_half[int(s)] for s in predicted.top.ravel())
     assert all(in_right_half[int(s)] for s in asked.top.ravel())
+
+
+def test_given_first_seed_results_are_used_as_they_are_and_equal_explaining_again():
+    """The report passes section 3's explanations (same settings, first seed): the check then
+    compares exactly those masks, at one explanation less per image."""
+    model, x = make_small(), small_images(2)
+    settings = dict(num_samples=30, n_segments=12)
+    section3 = LimeExplainer(model, random_state=5, **settings).explain(x)
+    fresh = lime_stability(model, x, seeds=(5, 6), top_k=3, **settings)
+    reused = lime_stability(model, x, seeds=(5, 6), top_k=3, given=section3, **settings)
+    np.testing.assert_array_equal(reused.top, fresh.top)
+    np.testing.assert_array_equal(reused.jaccard, fresh.jaccard)
+    weights_used = [top_superpixels(r.weights[t], 3) for r, t in zip(section3, reused.target)]
+    np.testing.assert_array_equal(reused.top[:, 0], np.stack(weights_used))
+    other = LimeExplainer(model, random_state=5, num_samples=30, n_segments=30).explain(x)
+    with pytest.raises(ValueError, match="segmented differently"):
+        lime_stability(model, x, seeds=(5, 6), top_k=3, given=other, **settings)
+    with pytest.raises(ValueError, match="one LIME result per image"):
+        lime_stability(model, x, seeds=(5, 6), given=section3[:1], **settings)
+
+
+def test_every_image_gets_its_own_superpixels():
+    """Regression: the segmentation was read through an explainer whose segment function had been
+    pinned to the previous image's, so every image after the first got image 0's superpixels."""
+    model, x = make_small(), small_images(2)
+    own = [int(np.unique(r.segments).size) for r in LimeExplainer(model, num_samples=30, n_segments=12).explain(x)]
+    assert own[0] != own[1]  # the fixture's two images segment differently: the check can fail
+    assert lime_stability(model, x, seeds=(0, 1), top_k=3, num_samples=30, n_segments=12).n_segments.tolist() == own
