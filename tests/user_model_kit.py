@@ -13,6 +13,7 @@ report parameters that load it (``model_arch``, ``checkpoint``, ``model_kwargs``
 * :func:`torchvision_resnet18`: a ``torchvision:resnet18`` state_dict with an 11-way ``fc``;
 * :func:`torchvision_mobilenet_v3_small`: ``torchvision:mobilenet_v3_small`` (Hardswish) with a
   small head.
+* :func:`torchvision_efficientnet_b0`: ``torchvision:efficientnet_b0`` (SiLU only: no rectifier).
 """
 from __future__ import annotations
 
@@ -158,4 +159,17 @@ def torchvision_mobilenet_v3_small(folder: Path, num_classes: int = 3, seed: int
     checkpoint = folder / "mobilenet_v3_small.pt"
     torch.save(torchvision.models.mobilenet_v3_small(num_classes=num_classes).state_dict(), checkpoint)
     return UserModel(checkpoint, {"model_arch": "torchvision:mobilenet_v3_small", "checkpoint": str(checkpoint),
+                                  "input_size": input_size})
+
+
+def torchvision_efficientnet_b0(folder: Path, num_classes: int = 3, seed: int = 0, input_size: int = 64) -> UserModel:
+    """``torchvision:efficientnet_b0``: SiLU (and Sigmoid in its squeeze-excitation) only, no rectifier
+    at all, so guided backprop's rule has nothing to act on (a 3-way head, random weights)."""
+    import torchvision
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(seed)
+    checkpoint = folder / "efficientnet_b0.pt"
+    torch.save(torchvision.models.efficientnet_b0(num_classes=num_classes).state_dict(), checkpoint)
+    return UserModel(checkpoint, {"model_arch": "torchvision:efficientnet_b0", "checkpoint": str(checkpoint),
                                   "input_size": input_size})

@@ -130,7 +130,8 @@ def demo_data_or_skip():
 def user_models(tiny_kit) -> SimpleNamespace:
     """Issue 20's four user models, for tiny report runs on ``tiny_kit.data`` (3 classes):
     ``student`` (own file, state_dict, trained briefly with ImageNet normalisation), ``pickled``
-    (a whole pickled StudentNet), ``resnet18`` (an 11-way fc) and ``mobilenet`` (Hardswish, 3-way head).
+    (a whole pickled StudentNet), ``resnet18`` (an 11-way fc) and ``mobilenet`` (Hardswish, 3-way head);
+    also ``efficientnet`` (torchvision's efficientnet_b0: SiLU only, no rectifier, 3-way head).
     Each has ``.params``: pass them on, ``tiny_kit.params(work, **user_models.student.params)``."""
     from tests import user_model_kit as kit
 
@@ -138,4 +139,5 @@ def user_models(tiny_kit) -> SimpleNamespace:
     return SimpleNamespace(student=kit.student_state_dict(root / "student", tiny_kit.data),
                            pickled=kit.student_pickled(root / "pickled", tiny_kit.data),
                            resnet18=kit.torchvision_resnet18(root / "torchvision"),
-                           mobilenet=kit.torchvision_mobilenet_v3_small(root / "torchvision"))
+                           mobilenet=kit.torchvision_mobilenet_v3_small(root / "torchvision"),
+                           efficientnet=kit.torchvision_efficientnet_b0(root / "torchvision"))

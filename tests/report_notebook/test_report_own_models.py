@@ -149,3 +149,26 @@ def test_torchvision_mobilenet_v3_small_names_its_activations_without_a_rule(tin
         rule = paragraph(text, "**規則套用之處**")
         assert re.search(r"Hardswish（\d+ 次）、Hardsigmoid（\d+ 次） 沒有定義這個規則", rule), rule
         assert "只有部分是「guided」" in rule, rule
+
+
+GUIDED_METHODS = ("guided backprop", "SmoothGrad x guided backprop", "Guided Grad-CAM")
+
+
+@pytest.mark.parametrize("language", ["en", "zh-TW"])
+def test_a_model_without_any_rectifier_runs_every_section_without_the_guided_methods(tiny_kit, own_reports, language):
+    """torchvision's efficientnet_b0 (SiLU and Sigmoid only): the guided methods are left out, with one
+    sentence saying which activations ran and how often; every other method and section stays."""
+    text = check_whole_run(tiny_kit, own_reports("efficientnet", language))
+    start = "**Where the rule applied.**" if language == "en" else "**規則套用之處**"
+    rule = paragraph(text, start)
+    if language == "en":
+        assert re.search(r"No rectifier ran \(SiLU/Swish \(\d+ calls\), Sigmoid \(\d+ calls\)\)", rule), rule
+        assert "left out" in rule and all(m in rule for m in GUIDED_METHODS), rule
+    else:
+        assert re.search(r"沒有執行任何 rectifier（SiLU/Swish（\d+ 次）、Sigmoid（\d+ 次））", rule), rule
+        assert "略去" in rule and all(m in rule for m in GUIDED_METHODS), rule
+    # no other output names a guided method: not in section 4's numbers, not in section 5's table or answers
+    naming = [t[:120] for t in text if "guided" in t.lower() and not t.startswith(start)]
+    assert not naming, naming
+    trust = first_column(text, "Method | Deletion area" if language == "en" else "方法 | Deletion 面積")   # section 5
+    assert {"vanilla gradient", "SmoothGrad", "Grad-CAM", "LIME"} <= set(trust), trust
