@@ -44,6 +44,8 @@ from torch import Tensor, fx, nn
 from torch.fx.experimental.optimization import replace_node_module
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
+from helpers.device import model_device
+
 RECTIFIERS = (nn.ReLU, nn.ReLU6)
 _RECTIFIER_FUNCTIONS = (F.relu, torch.relu, F.relu6)  # call_function targets, optional `inplace` keyword
 # modules whose output is a new tensor (never a view of their input): rectifying it in place is safe
@@ -74,6 +76,7 @@ def fast_copy_or_reason(model: nn.Module, probe: Tensor) -> tuple[nn.Module | No
     _pool_before_rectifying(faster)
     _rectify_in_place(faster)
     faster = faster.to(memory_format=torch.channels_last)
+    probe = probe.to(model_device(model))  # callers may hold their images on the CPU (a CUDA model)
     with torch.no_grad():
         reference = model(probe)
         output = faster(probe.contiguous(memory_format=torch.channels_last) if probe.dim() == 4 else probe)
