@@ -142,6 +142,9 @@ RECIPES: tuple[Recipe, ...] = (
     Recipe("make bench-report", r"make bench-report",
            not_run_because="it builds a 3,347-image folder and times full reports (tens of minutes); timings are "
                            "not pass/fail, and the report it times is run by the other README steps"),
+    Recipe("bench script", r"\.venv/bin/python bench/bench_\w+\.py( .*)?",
+           not_run_because="a benchmark of minutes to tens of minutes whose timings are not pass/fail; the "
+                           "reports and methods it times are run by the other README steps and tests"),
     Recipe("make train-head", r"make train-head",
            not_run_because="it retrains and rewrites the committed default head (minutes of training, no tiny "
                            "option through make); the head's accuracy is tested in "
