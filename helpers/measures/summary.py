@@ -35,6 +35,10 @@ def mean_interval(values: Sequence[float] | np.ndarray | Tensor, confidence: flo
                    bounds=bounds)
 
 
+# Fewest images a percentile bootstrap interval is computed over (below: no interval, no claim).
+MIN_BOOTSTRAP_IMAGES = 5
+
+
 def ratio_interval(numerators: Sequence[float] | np.ndarray | Tensor,
                    denominators: Sequence[float] | np.ndarray | Tensor, confidence: float = 0.95,
                    seed: int = 0, n_boot: int = 2000) -> Interval:
@@ -45,7 +49,8 @@ def ratio_interval(numerators: Sequence[float] | np.ndarray | Tensor,
     gives, so call the maps "concentrated on the food" only when ``clears(interval) == "above"``.
     Images where either value is NaN are dropped and counted in ``n_dropped``. The ratio is NaN
     when fewer than one image remains or the denominators' mean is 0; low/high are NaN with fewer
-    than two images.
+    than ``MIN_BOOTSTRAP_IMAGES`` images (a percentile bootstrap over 2-4 images is little more than
+    their range and covers far less than it claims), so ``clears`` says "inconclusive" there.
     """
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must be in (0, 1), got {confidence}")
@@ -57,8 +62,8 @@ def ratio_interval(numerators: Sequence[float] | np.ndarray | Tensor,
     if n == 0 or den.mean() == 0:
         return Interval(math.nan, math.nan, math.nan, n, dropped, confidence)
     ratio = float(num.mean() / den.mean())
-    if n == 1:
-        return Interval(ratio, math.nan, math.nan, 1, dropped, confidence)
+    if n < MIN_BOOTSTRAP_IMAGES:
+        return Interval(ratio, math.nan, math.nan, n, dropped, confidence)
     picks = np.random.default_rng(seed).integers(0, n, size=(n_boot, n))
     den_means = den[picks].mean(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):

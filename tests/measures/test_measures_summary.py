@@ -84,3 +84,16 @@ def test_per_class_mean_gives_mean_and_n_and_keeps_classes_without_values():
     assert math.isnan(result[1][0]) and result[1][1] == 0 and result[3][1] == 0
     with pytest.raises(ValueError, match="one label per image"):
         per_class_mean([1.0, 2.0], [0])
+
+
+def test_no_ratio_interval_and_no_claim_on_too_few_images():
+    # every image has twice as much map on food as food area: with 2-4 images a percentile bootstrap
+    # is about their range, so no interval is given and nothing is claimed; with 5 the claim can stand
+    from helpers.measures.summary import MIN_BOOTSTRAP_IMAGES
+
+    rng = np.random.default_rng(0)
+    area_ = rng.uniform(0.2, 0.4, MIN_BOOTSTRAP_IMAGES)
+    few = ratio_interval(2 * area_[:MIN_BOOTSTRAP_IMAGES - 1], area_[:MIN_BOOTSTRAP_IMAGES - 1])
+    assert few.mean == pytest.approx(2.0) and math.isnan(few.low) and clears(few) == "inconclusive"
+    enough = ratio_interval(2 * area_, area_)
+    assert clears(enough) == "above"
