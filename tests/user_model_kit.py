@@ -137,39 +137,30 @@ def student_pickled(folder: Path, data_dir: Path | None = None, seed: int = 0) -
                                   "input_size": STUDENT_KWARGS["input_size"]}, model_file)
 
 
-def torchvision_resnet18(folder: Path, num_classes: int = 11, seed: int = 0, input_size: int = 64) -> UserModel:
-    """A ``torchvision:resnet18`` state_dict with a ``num_classes``-way ``fc`` (random weights)."""
+def torchvision_model(folder: Path, name: str, num_classes: int, seed: int = 0, input_size: int = 64) -> UserModel:
+    """A ``torchvision:<name>`` state_dict with a ``num_classes``-way head (random weights, seeded)."""
     import torchvision
 
     folder.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(seed)
-    checkpoint = folder / "resnet18.pt"
-    torch.save(torchvision.models.resnet18(num_classes=num_classes).state_dict(), checkpoint)
-    return UserModel(checkpoint, {"model_arch": "torchvision:resnet18", "checkpoint": str(checkpoint),
+    checkpoint = folder / f"{name}.pt"
+    torch.save(torchvision.models.get_model(name, weights=None, num_classes=num_classes).state_dict(), checkpoint)
+    return UserModel(checkpoint, {"model_arch": f"torchvision:{name}", "checkpoint": str(checkpoint),
                                   "input_size": input_size})
+
+
+def torchvision_resnet18(folder: Path, num_classes: int = 11, seed: int = 0, input_size: int = 64) -> UserModel:
+    """``torchvision:resnet18`` with a ``num_classes``-way ``fc``."""
+    return torchvision_model(folder, "resnet18", num_classes, seed, input_size)
 
 
 def torchvision_mobilenet_v3_small(folder: Path, num_classes: int = 3, seed: int = 0,
                                    input_size: int = 64) -> UserModel:
     """``torchvision:mobilenet_v3_small`` (Hardswish activations) with a ``num_classes``-way head."""
-    import torchvision
-
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    checkpoint = folder / "mobilenet_v3_small.pt"
-    torch.save(torchvision.models.mobilenet_v3_small(num_classes=num_classes).state_dict(), checkpoint)
-    return UserModel(checkpoint, {"model_arch": "torchvision:mobilenet_v3_small", "checkpoint": str(checkpoint),
-                                  "input_size": input_size})
+    return torchvision_model(folder, "mobilenet_v3_small", num_classes, seed, input_size)
 
 
 def torchvision_efficientnet_b0(folder: Path, num_classes: int = 3, seed: int = 0, input_size: int = 64) -> UserModel:
     """``torchvision:efficientnet_b0``: SiLU (and Sigmoid in its squeeze-excitation) only, no rectifier
     at all, so guided backprop's rule has nothing to act on (a 3-way head, random weights)."""
-    import torchvision
-
-    folder.mkdir(parents=True, exist_ok=True)
-    torch.manual_seed(seed)
-    checkpoint = folder / "efficientnet_b0.pt"
-    torch.save(torchvision.models.efficientnet_b0(num_classes=num_classes).state_dict(), checkpoint)
-    return UserModel(checkpoint, {"model_arch": "torchvision:efficientnet_b0", "checkpoint": str(checkpoint),
-                                  "input_size": input_size})
+    return torchvision_model(folder, "efficientnet_b0", num_classes, seed, input_size)
