@@ -245,6 +245,17 @@ def section_table(steps: list[Step], log: Log) -> None:
             log(f"  {seconds:7.1f} s  [{section[:40]}]  {first_line}")
 
 
+def start_run(script: str, args: argparse.Namespace, argv: list[str] | None) -> tuple[Log, dict, Path, float]:
+    """What every report benchmark starts with: its log (``args.save``), the reports' environment,
+    the work folder (``args.root``), the first lines (command, cores, load, code) and the start time."""
+    log = Log(Path(args.save) if args.save else None)
+    env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
+    log("command: " + " ".join([Path(sys.executable).name, script] + (argv or sys.argv[1:])))
+    log(f"cpu cores {os.cpu_count()}, load average at start {load_average()}")
+    log(f"code: {tree_state()}" + ("" if args.live_tree else ", copied at the start (edits made meanwhile are not measured)"))
+    return log, env, args.root.resolve(), time.perf_counter()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench/bench_report.py", description=__doc__.split("\n")[0])
     parser.add_argument("--root", type=Path, default=ROOT / ".cache" / "bench",
@@ -269,13 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(reports) - {"classic", "default"}
     if unknown:
         parser.error(f"--only takes classic and/or default, got {', '.join(sorted(unknown))}")
-    log = Log(Path(args.save) if args.save else None)
-    env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
-    work = args.root.resolve()
-    log("command: " + " ".join([Path(sys.executable).name, "bench/bench_report.py"] + (argv or sys.argv[1:])))
-    log(f"cpu cores {os.cpu_count()}, load average at start {load_average()}")
-    log(f"code: {tree_state()}" + ("" if args.live_tree else ", copied at the start (edits made meanwhile are not measured)"))
-    started = time.perf_counter()
+    log, env, work, started = start_run("bench/bench_report.py", args, argv)
     tree = ROOT if args.live_tree else snapshot_tree(work / "tree")
 
     steps: list[Step] = []

@@ -19,7 +19,6 @@ Everything printed is also written to bench/last_user_model_run.txt (``--save``)
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import sys
 import time
@@ -28,8 +27,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_report import (Log, describe, load_average, run_report_step, section_table,  # noqa: E402
-                                snapshot_tree, tree_state)
+from bench.bench_report import (describe, load_average, run_report_step, section_table, snapshot_tree,  # noqa: E402
+                                start_run)
 
 ARCHITECTURE = "torchvision:resnet18"
 INPUT_SIZE = 224
@@ -83,13 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--save", default=str(ROOT / "bench" / "last_user_model_run.txt"),
                         help="also write the output here ('' to skip)")
     args = parser.parse_args(argv)
-    log = Log(Path(args.save) if args.save else None)
-    env = {**os.environ, "TQDM_DISABLE": "1", "PYTHONUNBUFFERED": "1"}
-    work = args.root.resolve()
-    log("command: " + " ".join([Path(sys.executable).name, "bench/bench_user_model.py"] + (argv or sys.argv[1:])))
-    log(f"cpu cores {os.cpu_count()}, load average at start {load_average()}")
-    log(f"code: {tree_state()}" + ("" if args.live_tree else ", copied at the start (edits made meanwhile are not measured)"))
-    started = time.perf_counter()
+    log, env, work, started = start_run("bench/bench_user_model.py", args, argv)
     tree = ROOT if args.live_tree else snapshot_tree(work / "tree-user-model")
     checkpoint = build_checkpoint(work / "resnet18-demo.pt")
     log(f"checkpoint: {checkpoint} ({ARCHITECTURE}, random weights, BatchNorm statistics from demo photos)")
