@@ -1,6 +1,13 @@
 """A faster copy of a model for the many passes of LIME and SmoothGrad; the user's model is untouched.
 
 The copy (built per call, so it always reflects the model's current weights):
+* merges a symmetric zero padding into the convolution it feeds (the convolution pads by itself,
+  without writing a padded copy of its input, and backward has no slice to copy back): a
+  ``nn.ZeroPad2d`` / ``F.pad`` node before a plain ``nn.Conv2d``, and a ``nn.Conv2d`` subclass whose
+  forward is "pad, then ``F.conv2d`` with its own weight" (EfficientNet's static same padding),
+  which becomes a plain ``nn.Conv2d``; padding that is not symmetric (TensorFlow's "same" at
+  stride 2) stays as written. EfficientNet-Lite0 at 224 px: 12 of its 17 paddings, about 10 % of
+  a forward + backward pass;
 * folds every eval-mode BatchNorm into the convolution before it (torch's ``fuse_conv_bn_eval``
   on a ``torch.fx`` trace; unlike ``torch.fx.experimental.optimization.fuse`` it also folds into
   subclasses of ``nn.Conv2d``, such as EfficientNet's same-padding convolutions): the
@@ -72,6 +79,7 @@ def fast_copy_or_reason(model: nn.Module, probe: Tensor) -> tuple[nn.Module | No
     except Exception as error:  # noqa: BLE001 - an untraceable forward simply means: no copy
         return None, f"torch.fx cannot trace its forward ({type(error).__name__})"
     faster.eval().requires_grad_(False)
+    _merge_zero_padding(faster)
     _fold_batchnorm(faster)
     _pool_before_rectifying(faster)
     _rectify_in_place(faster)
@@ -98,6 +106,99 @@ class _ConvLeafTracer(fx.Tracer):
 def _traced_copy(model: nn.Module) -> fx.GraphModule:
     root = copy.deepcopy(model)
     return fx.GraphModule(root, _ConvLeafTracer().trace(root))
+
+
+def _zero_padding(node: fx.Node, modules: dict[str, nn.Module]) -> tuple[int, int] | None:
+    """(rows, columns) a node pads on each side when it is a symmetric 2-D zero padding of its one
+    positional input, else None."""
+    if node.op == "call_module" and isinstance(modules.get(node.target), nn.ConstantPad2d) \
+            and len(node.args) == 1 and not node.kwargs:
+        pad, value = modules[node.target].padding, modules[node.target].value
+    elif node.op == "call_function" and node.target is F.pad and len(node.args) >= 2:
+        names = ("input", "pad", "mode", "value")
+        given = dict(zip(names, node.args)) | dict(node.kwargs)
+        if set(given) - set(names) or given.get("mode", "constant") != "constant":
+            return None
+        pad, value = given["pad"], given.get("value") or 0
+    else:
+        return None
+    if not (isinstance(pad, (tuple, list)) and len(pad) == 4 and all(type(p) is int and p >= 0 for p in pad)
+            and value == 0):
+        return None
+    left, right, top, bottom = pad
+    return (top, left) if left == right and top == bottom else None
+
+
+def _plain_conv(module: nn.Module) -> nn.Conv2d | None:
+    """A plain ``nn.Conv2d`` (sharing the parameters) that computes what a ``nn.Conv2d`` subclass's
+    own forward computes, when that forward is ``F.conv2d`` of its input with the module's weight
+    and bias, after at most one symmetric zero padding; None for any other forward."""
+    if not isinstance(module, nn.Conv2d) or type(module) is nn.Conv2d or module.padding_mode != "zeros":
+        return None
+    try:
+        graph = fx.Tracer().trace(module)
+    except Exception:  # noqa: BLE001 - a forward fx cannot follow is simply left as it is
+        return None
+    modules = dict(module.named_modules())
+    inputs = [n for n in graph.nodes if n.op == "placeholder"]
+    calls = [n for n in graph.nodes if n.op in ("call_module", "call_function", "call_method")]
+    if len(inputs) != 1 or not calls or len(calls) > 2 or calls[-1].op != "call_function" \
+            or calls[-1].target is not F.conv2d:
+        return None
+    extra = (0, 0)
+    if len(calls) == 2:
+        extra = _zero_padding(calls[0], modules)
+        if extra is None or calls[0].args[0] is not inputs[0]:
+            return None
+    names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    given = dict(zip(names, calls[-1].args)) | dict(calls[-1].kwargs)
+    weight, bias = given.get("weight"), given.get("bias")
+    stride, padding = _pair(given.get("stride", 1)), _pair(given.get("padding", 0))
+    dilation, groups = _pair(given.get("dilation", 1)), given.get("groups", 1)
+    if not (given.get("input") is (calls[0] if len(calls) == 2 else inputs[0])
+            and isinstance(weight, fx.Node) and weight.op == "get_attr" and weight.target == "weight"
+            and (bias is None and module.bias is None
+                 or isinstance(bias, fx.Node) and bias.op == "get_attr" and bias.target == "bias")
+            and None not in (stride, padding, dilation) and type(groups) is int and groups >= 1):
+        return None
+    out_channels, per_group, *kernel = module.weight.shape
+    plain = nn.Conv2d(per_group * groups, out_channels, tuple(kernel), stride,
+                      (padding[0] + extra[0], padding[1] + extra[1]), dilation, groups, bias=module.bias is not None,
+                      device=module.weight.device, dtype=module.weight.dtype)
+    plain.weight, plain.bias = module.weight, module.bias
+    return plain.train(module.training)
+
+
+def _merge_zero_padding(graph_module: fx.GraphModule) -> None:
+    """Module docstring, first point: conv subclasses that only pad become plain convolutions, then
+    a symmetric zero-padding node whose one reader is a plain convolution (called nowhere else, so
+    its other calls keep their padding) is merged into that convolution's own padding."""
+    modules = dict(graph_module.named_modules())
+    calls: dict[str, int] = defaultdict(int)
+    for node in graph_module.graph.nodes:
+        if node.op == "call_module":
+            calls[node.target] += 1
+    for node in list(graph_module.graph.nodes):
+        if node.op == "call_module" and calls[node.target] == 1:
+            plain = _plain_conv(modules[node.target])
+            if plain is not None:
+                replace_node_module(node, modules, plain)
+    for node in list(graph_module.graph.nodes):
+        conv = modules.get(node.target) if node.op == "call_module" else None
+        source = node.args[0] if conv is not None and len(node.args) == 1 and not node.kwargs else None
+        if not (type(conv) is nn.Conv2d and conv.padding_mode == "zeros" and calls[node.target] == 1
+                and isinstance(source, fx.Node) and len(source.users) == 1 and isinstance(conv.padding, tuple)):
+            continue
+        extra = _zero_padding(source, modules)
+        if extra is None:
+            continue
+        conv.padding = (conv.padding[0] + extra[0], conv.padding[1] + extra[1])
+        conv._reversed_padding_repeated_twice = [p for p in reversed(conv.padding) for _ in range(2)]
+        node.args = (source.args[0],)
+        graph_module.graph.erase_node(source)
+    graph_module.graph.lint()
+    graph_module.recompile()
+    graph_module.delete_all_unused_submodules()
 
 
 def _fold_batchnorm(graph_module: fx.GraphModule) -> None:

@@ -154,7 +154,8 @@ def test_folds_into_conv_subclasses_but_never_into_a_conv_called_twice():
     assert copy is not None
     kept = {name for name, m in copy.named_modules() if isinstance(m, nn.BatchNorm2d)}
     assert kept == {"bn_a", "bn_b"}  # bn_sub folded into the subclass conv; the shared conv left alone
-    assert isinstance(copy.sub, SamePadConv) and copy.sub.bias is not None
+    # the subclass only pads symmetrically: it became a plain convolution that pads by itself
+    assert type(copy.sub) is nn.Conv2d and copy.sub.padding == (1, 1) and copy.sub.bias is not None
     with torch.no_grad():
         torch.testing.assert_close(copy(x), model(x), rtol=1e-5, atol=1e-5)
 
@@ -203,3 +204,65 @@ def test_no_pooling_first_where_an_in_place_rectifier_feeds_another_reader():
     assert order[:3] == ["Conv2d", "ReLU", "MaxPool2d"]
     with torch.no_grad():
         torch.testing.assert_close(copy(x), model(x))
+
+
+class StaticSamePad(nn.Conv2d):
+    """EfficientNet-PyTorch's Conv2dStaticSamePadding: TensorFlow's "same" padding computed once for
+    a fixed image size, symmetric at stride 1, one pixel more on the right and bottom at stride 2."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int, size: int) -> None:
+        super().__init__(cin, cout, kernel, stride, bias=False)
+        out = -(-size // stride)
+        total = max((out - 1) * stride + kernel - size, 0)
+        self.static_padding = nn.ZeroPad2d((total // 2, total - total // 2, total // 2, total - total // 2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.static_padding(x)
+        return nn.functional.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+
+
+class Paddings(nn.Module):
+    """Every form of zero padding before a convolution that the copy merges, and the forms it must
+    keep: asymmetric, a non-zero value, a padding read twice, a convolution called twice."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.same1 = StaticSamePad(3, 6, 3, 1, 16)   # symmetric: merged
+        self.same2 = StaticSamePad(6, 6, 3, 2, 16)   # (0, 1, 0, 1): kept
+        self.pad = nn.ZeroPad2d(1)
+        self.conv_a = nn.Conv2d(6, 6, 3)              # after nn.ZeroPad2d: merged
+        self.conv_b = nn.Conv2d(6, 6, 3, padding=1)   # after F.pad(x, (2, 2, 1, 1)): merged into (2, 3)
+        self.conv_c = nn.Conv2d(6, 6, 3)              # after F.pad with value 1.0: kept
+        self.conv_d = nn.Conv2d(6, 6, 1)              # its padding also read by the residual: kept
+        self.conv_e = nn.Conv2d(6, 6, 3)              # called twice: kept
+        self.fc = nn.Linear(6, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.relu(self.same2(torch.relu(self.same1(x))))
+        x = torch.relu(self.conv_a(self.pad(x)))
+        x = torch.relu(self.conv_b(nn.functional.pad(x, (1, 1, 2, 2))))
+        x = torch.relu(self.conv_c(nn.functional.pad(x, (1, 1, 1, 1), value=1.0)))
+        padded = nn.functional.pad(x, (1, 1, 1, 1))
+        x = self.conv_d(padded) + padded
+        x = self.conv_e(nn.functional.pad(x, (1, 1, 1, 1))) + self.conv_e(nn.functional.pad(x, (1, 1, 1, 1)))
+        return self.fc(x.mean((2, 3)))
+
+
+def test_symmetric_zero_padding_merges_into_the_convolution_and_keeps_maps():
+    torch.manual_seed(0)
+    model, x = Paddings().eval(), torch.rand(3, 3, 16, 16)
+    copy = make_fast_copy(model, x)
+    assert copy is not None
+    assert type(copy.same1) is nn.Conv2d and copy.same1.padding == (1, 1)
+    assert type(copy.same2) is StaticSamePad
+    assert copy.conv_a.padding == (1, 1) and copy.conv_b.padding == (3, 2)
+    assert copy.conv_c.padding == copy.conv_d.padding == copy.conv_e.padding == (0, 0)
+    pads = [n for n in copy.graph.nodes if n.target is nn.functional.pad]
+    assert len(pads) == 4  # value 1.0, read twice, and the two before the shared conv_e
+    assert not any(isinstance(m, nn.ZeroPad2d) for name, m in copy.named_children())
+    assert model.conv_a.padding == (0, 0) and type(model.same1) is StaticSamePad  # the model is untouched
+    with torch.no_grad():
+        torch.testing.assert_close(copy(x), model(x), rtol=1e-5, atol=1e-5)
+    for explainer in (Saliency(model, reduction="none"), GuidedBackprop(model)):
+        torch.testing.assert_close(explainer.on_model(copy).attribute(x, 1), explainer.attribute(x, 1),
+                                   rtol=1e-4, atol=1e-6)
