@@ -57,8 +57,8 @@ class PassCosts:
     """Seconds per image: ``forward`` at the forward batch size, ``backward`` a forward+backward with
     respect to the input at ``batch_size``, ``decode`` reading one image of the split, ``lime`` one
     perturbed sample through LIME's classifier function (on its faster copy, channels_last input),
-    ``curve`` a forward of section 5's deletion/insertion curves (on the faster copy, channels_last,
-    inference mode);
+    ``curve`` a forward at ``batch_size`` of section 5's deletion/insertion curves (on the faster
+    copy, channels_last, inference mode);
     ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
     the filter grid; ``noisy_forward`` / ``noisy_backward``: a forward / a forward+backward at
     ``batch_size`` on the faster copy SmoothGrad runs its noisy passes on (channels_last input)."""
@@ -114,9 +114,9 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
         if "backward" in needs:
             backward = per_image(gradient, x_bwd)
         if "curve" in needs:  # section 5's curves run on the faster copy (the model where none can be made)
-            curve_net = make_fast_copy(model, x_fwd[:2]) or model
+            curve_net = make_fast_copy(model, x_bwd[:2]) or model
             with torch.inference_mode(), temporary_channels_last(curve_net, True):
-                curve = per_image(curve_net, x_fwd.contiguous(memory_format=torch.channels_last))
+                curve = per_image(curve_net, x_bwd.contiguous(memory_format=torch.channels_last))
         if "lime" in needs:
             lime = forward if lime_predict is None else \
                 per_image(lime_predict, x_fwd.permute(0, 2, 3, 1).cpu().double().numpy())
