@@ -73,14 +73,16 @@ def test_calibrate_times_the_report_batch_sizes_and_restores_the_model():
     model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 3))
     model.train()
     seen, ascents = [], []
-    model.register_forward_pre_hook(lambda module, args: seen.append((args[0].shape[0], torch.is_grad_enabled())))
+    model.register_forward_pre_hook(lambda module, args: seen.append(
+        (args[0].shape[0], torch.is_grad_enabled(), args[0].is_contiguous(memory_format=torch.channels_last))))
     predicted = []
     def lime_predict(hwc):  # LIME's classifier function: float64 (B, H, W, C) images, as lime passes them
         predicted.append((hwc.shape, hwc.dtype))
         return np.zeros((len(hwc), 3))
     costs = est.calibrate(model, torch.rand(3, 3, 16, 16), batch_size=4, ascent=lambda *args: ascents.append(args),
                           grid=3, decode=0.25, repeats=2, lime_predict=lime_predict)
-    assert (32, False) in seen and (4, True) in seen  # forwards at max(batch_size, 32), gradients at batch_size
+    # forwards (channels_last, as the predictions run) and gradients at batch_size, after 2-image warm-ups
+    assert (4, False, True) in seen and (4, True, False) in seen and {n for n, *_ in seen} == {2, 4}
     assert sorted(set(ascents)) == [("fourier", 1, 4), ("fourier", 3, 4), ("plain", 1, 1), ("plain", 1, 4),
                                     ("plain", 3, 1), ("plain", 3, 4)]  # 1-step warm-ups, then 4 steps timed
     assert predicted == [((2, 16, 16, 3), np.dtype(np.float64))] + [((32, 16, 16, 3), np.dtype(np.float64))] * 2
