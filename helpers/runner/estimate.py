@@ -55,11 +55,10 @@ LANGUAGES = ("en", "zh-TW")
 @dataclass(frozen=True)
 class PassCosts:
     """Seconds per image: ``forward`` at ``batch_size`` in channels_last (as section 0's predictions
-    run), ``backward`` a forward+backward with
-    respect to the input at ``batch_size``, ``decode`` reading one image of the split, ``lime`` one
-    perturbed sample through LIME's classifier function (on its faster copy, channels_last input),
-    ``curve`` a forward at ``batch_size`` of section 5's deletion/insertion curves (on the faster
-    copy, channels_last, inference mode);
+    run), ``backward`` a forward+backward with respect to the input at ``batch_size``, ``decode``
+    reading one image of the split, ``lime`` one perturbed sample through LIME's classifier function
+    (on its faster copy, channels_last input), ``curve`` a forward at ``batch_size`` of section 5's
+    deletion/insertion curves (on the faster copy, channels_last, inference mode);
     ``ascent_one`` / ``ascent_grid``: a gradient-ascent step of both methods for one filter / for
     the filter grid; ``noisy_forward`` / ``noisy_backward``: a forward / a forward+backward at
     ``batch_size`` on the faster copy SmoothGrad runs its noisy passes on (channels_last input)."""
@@ -106,25 +105,25 @@ def calibrate(model: torch.nn.Module, images: torch.Tensor, batch_size: int, asc
         return sum(time_per_image(lambda _: ascent(method, filters, ascent_steps), one, repeats)
                    for method in ("plain", "fourier")) / (ascent_steps + 1)
 
-    x_lime, x_bwd = batch(max(batch_size, 32)), batch(batch_size)
+    x_lime, x_batch = batch(max(batch_size, 32)), batch(batch_size)
     forward = backward = curve = lime = ascent_one = ascent_grid = noisy_forward = noisy_backward = 0.0
     with frozen_eval(model):
         if "forward" in needs or ("lime" in needs and lime_predict is None):
             with torch.no_grad(), temporary_channels_last(model, True):  # as section 0's predictions run
-                forward = per_image(model, x_bwd.contiguous(memory_format=torch.channels_last))
+                forward = per_image(model, x_batch.contiguous(memory_format=torch.channels_last))
         if "backward" in needs:
-            backward = per_image(gradient, x_bwd)
+            backward = per_image(gradient, x_batch)
         if "curve" in needs:  # section 5's curves run on the faster copy (the model where none can be made)
-            curve_net = make_fast_copy(model, x_bwd[:2]) or model
+            curve_net = make_fast_copy(model, x_batch[:2]) or model
             with torch.inference_mode(), temporary_channels_last(curve_net, True):
-                curve = per_image(curve_net, x_bwd.contiguous(memory_format=torch.channels_last))
+                curve = per_image(curve_net, x_batch.contiguous(memory_format=torch.channels_last))
         if "lime" in needs:
             lime = forward if lime_predict is None else \
                 per_image(lime_predict, x_lime.permute(0, 2, 3, 1).cpu().double().numpy())
         if "noisy" in needs:  # SmoothGrad's passes, on the copy it makes (or the model where it makes none)
-            copy = make_fast_copy(model, x_bwd[:2])
+            copy = make_fast_copy(model, x_batch[:2])
             net = model if copy is None else copy
-            x_noisy = x_bwd.contiguous(memory_format=torch.channels_last)
+            x_noisy = x_batch.contiguous(memory_format=torch.channels_last)
             noisy_backward = per_image(lambda x: gradient(x, net), x_noisy)
             with torch.no_grad():
                 noisy_forward = per_image(net, x_noisy)
