@@ -74,7 +74,24 @@ def _tokens(line: str) -> list[str]:
             out.extend(token)  # CJK text may break between any two characters
         else:
             out.append(token)
-    return out
+    return _glue_equals(out)
+
+
+def _glue_equals(tokens: list[str]) -> list[str]:
+    """One token for "n = 50": a line never ends or starts at an equals sign ("(n =" / "50)")."""
+    glued: list[str] = []
+    for token in tokens:
+        previous = glued[-1] if glued else ""
+        if token.startswith("=") and previous:
+            if previous.isspace() and len(glued) > 1:
+                glued[-2:] = [glued[-2] + previous + token]
+            else:
+                glued[-1] += token
+        elif previous.rstrip().endswith("=") and not previous.isspace():
+            glued[-1] += token  # the space after "=", then the value
+        else:
+            glued.append(token)
+    return glued
 
 
 def _split_long(token: str, width_in: float, size_pt: float) -> list[str]:

@@ -133,6 +133,17 @@ def test_wrap_text_breaks_latin_words_and_cjk_characters():
     assert len(cjk.split("\n")) > 1 and cjk.replace("\n", "") == "預測：蔬菜水果與其他食物的類別"
 
 
+def test_wrap_text_keeps_an_equation_on_one_line():
+    label = "SmoothGrad x guided backprop (n = 50)"
+    for width in (1.2, 1.6, 2.0, 2.2):
+        lines = wrap_text(label, width, 8).split("\n")
+        assert any("(n = 50)" in line for line in lines), lines
+        assert " ".join(lines) == label
+    assert wrap_text("a = b", 0.01, 8).replace("\n", "") == "a = b"  # too narrow: split, nothing lost
+    cjk = wrap_text("SmoothGrad × 導引反向傳播（n = 50）", 1.0, 8).split("\n")
+    assert any("n = 50" in line for line in cjk), cjk
+
+
 def test_chinese_labels_render(tmp_path):
     from helpers.plotting.fonts import use_cjk_font
 
