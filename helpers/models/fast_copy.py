@@ -43,7 +43,7 @@ flow), or a copy whose output on the probe differs from the model's beyond round
 from __future__ import annotations
 
 import copy
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 import torch
 import torch.nn.functional as F
@@ -169,15 +169,18 @@ def _plain_conv(module: nn.Module) -> nn.Conv2d | None:
     return plain.train(module.training)
 
 
+def _module_calls(graph: fx.Graph) -> Counter[str]:
+    """How many times the graph calls each submodule (by qualified name): a module called more than
+    once must keep its parameters and padding as they are for its other calls."""
+    return Counter(node.target for node in graph.nodes if node.op == "call_module")
+
+
 def _merge_zero_padding(graph_module: fx.GraphModule) -> None:
     """Module docstring, first point: conv subclasses that only pad become plain convolutions, then
     a symmetric zero-padding node whose one reader is a plain convolution (called nowhere else, so
     its other calls keep their padding) is merged into that convolution's own padding."""
     modules = dict(graph_module.named_modules())
-    calls: dict[str, int] = defaultdict(int)
-    for node in graph_module.graph.nodes:
-        if node.op == "call_module":
-            calls[node.target] += 1
+    calls = _module_calls(graph_module.graph)
     for node in list(graph_module.graph.nodes):
         if node.op == "call_module" and calls[node.target] == 1:
             plain = _plain_conv(modules[node.target])
@@ -206,10 +209,7 @@ def _fold_batchnorm(graph_module: fx.GraphModule) -> None:
     only the BatchNorm and the convolution module is called nowhere else."""
     modules = dict(graph_module.named_modules())
     graph = graph_module.graph
-    calls = defaultdict(int)
-    for node in graph.nodes:
-        if node.op == "call_module":
-            calls[node.target] += 1
+    calls = _module_calls(graph)
     for node in list(graph.nodes):
         if node.op != "call_module" or type(modules[node.target]) is not nn.BatchNorm2d:
             continue
